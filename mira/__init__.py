@@ -1,0 +1,3 @@
+"""mira: prepare object-detection datasets as SceneCollection tarballs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,322 @@
+"""Categories, image-level labels and annotations: small value objects that check themselves.
+
+Coordinates are floats and are never rounded here; rounding happens only when a format
+that needs integers is written.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from mira.errors import ValidationError
+
+
+class Category:
+    """A named class. Equal to another Category with exactly the same name."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"category name must be a non-empty string, got {name!r}")
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def convert(self, categories: Categories) -> Category:
+        """Re-bind to the category of the same name in `categories`."""
+        if self._name not in categories:
+            raise ValidationError(
+                f"category {self._name!r} is not in the new categories {categories.names}"
+            )
+        return categories[self._name]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Category):
+            return NotImplemented
+        return self._name == other._name
+
+    def __hash__(self) -> int:
+        return hash(self._name)
+
+    def __str__(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return repr(self._name)
+
+
+class Categories:
+    """An ordered list of unique categories; an index is a position in the list."""
+
+    def __init__(self, categories: Iterable[str | Category]) -> None:
+        items = [c if isinstance(c, Category) else Category(c) for c in categories]
+        seen: dict[str, str] = {}
+        for item in items:
+            folded = item.name.casefold()
+            if folded in seen:
+                raise ValidationError(
+                    f"category names must be unique (case-insensitive): "
+                    f"{seen[folded]!r} and {item.name!r}"
+                )
+            seen[folded] = item.name
+        self._types = items
+        self._by_name = {c.name: c for c in items}
+
+    @classmethod
+    def from_categories(cls, categories: Categories | Iterable[str | Category]) -> Categories:
+        return categories if isinstance(categories, Categories) else cls(categories)
+
+    @property
+    def types(self) -> list[Category]:
+        return list(self._types)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self._types]
+
+    def __getitem__(self, key: int | str | np.integer) -> Category:
+        if isinstance(key, (bool, np.bool_)):
+            raise ValidationError(f"category key must be an int or str, got {key!r}")
+        if isinstance(key, (int, np.integer)):
+            index = int(key)
+            if not 0 <= index < len(self._types):
+                raise ValidationError(
+                    f"category index {index} is out of range for {len(self._types)} categories"
+                )
+            return self._types[index]
+        if isinstance(key, str):
+            if key in self._by_name:
+                return self._by_name[key]
+            matches = [c for c in self._types if c.name.casefold() == key.casefold()]
+            if matches:
+                warnings.warn(
+                    f"category {key!r} not found, using {matches[0].name!r} instead",
+                    stacklevel=2,
+                )
+                return matches[0]
+            raise ValidationError(f"category {key!r} is not one of {self.names}")
+        raise ValidationError(f"category key must be an int or str, got {key!r}")
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, Category):
+            return key.name in self._by_name
+        if isinstance(key, str):
+            return key in self._by_name
+        return False
+
+    def index(self, category: Category | str) -> int:
+        name = category.name if isinstance(category, Category) else category
+        for i, c in enumerate(self._types):
+            if c.name == name:
+                return i
+        raise ValidationError(f"category {name!r} is not one of {self.names}")
+
+    def bboxes_from_group(self, annotations: Iterable[Annotation]) -> np.ndarray:
+        """(N, 5) float64 rows of x1, y1, x2, y2, class index; polygons give their bounds."""
+        rows = [[a.x1, a.y1, a.x2, a.y2, self.index(a.category)] for a in annotations]
+        return np.array(rows, dtype=np.float64).reshape(-1, 5)
+
+    def __iter__(self) -> Iterator[Category]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Categories):
+            return NotImplemented
+        return self.names == other.names
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.names))
+
+    def __repr__(self) -> str:
+        return repr(self.names)
+
+
+def check_score(score: Any, where: str) -> float | None:
+    if score is None:
+        return None
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}: score must be a number or None, got {score!r}") from None
+    if not math.isfinite(value):
+        raise ValidationError(f"{where}: score must be finite, got {score!r}")
+    return value
+
+
+def check_metadata(metadata: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise ValidationError(f"{where}: metadata must be a dict, got {type(metadata).__name__}")
+    return dict(metadata)
+
+
+def check_category(category: Any, where: str) -> Category:
+    if not isinstance(category, Category):
+        raise ValidationError(f"{where}: category must be a Category, got {category!r}")
+    return category
+
+
+class Label:
+    """An image-level label with an optional score."""
+
+    __slots__ = ("category", "score", "metadata")
+
+    def __init__(
+        self,
+        category: Category,
+        score: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.category = check_category(category, "label")
+        self.score = check_score(score, f"label {category}")
+        self.metadata = check_metadata(metadata, f"label {category}")
+
+    def assign(self, **kwargs: Any) -> Label:
+        fields = {"category": self.category, "score": self.score, "metadata": self.metadata}
+        fields.update(kwargs)
+        return Label(**fields)
+
+    def convert(self, categories: Categories) -> Label:
+        return self.assign(category=self.category.convert(categories))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return (self.category, self.score, self.metadata) == (
+            other.category,
+            other.score,
+            other.metadata,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Label(category={self.category!r}, score={self.score!r})"
+
+
+def _as_points(points: Any, where: str) -> np.ndarray:
+    try:
+        array = np.array(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}: polygon points must be numbers") from None
+    if array.ndim != 2 or array.shape[1] != 2:
+        raise ValidationError(f"{where}: polygon points must have shape (K, 2), got {array.shape}")
+    if len(array) > 1 and np.array_equal(array[0], array[-1]):
+        array = array[:-1]
+    if len(array) < 3:
+        raise ValidationError(f"{where}: a polygon needs at least 3 points, got {len(array)}")
+    if not np.isfinite(array).all():
+        raise ValidationError(f"{where}: polygon points must be finite")
+    array.setflags(write=False)
+    return array
+
+
+class Annotation(Label):
+    """A box (x1, y1, x2, y2) or a polygon (points) with a category, score and metadata."""
+
+    __slots__ = ("is_rect", "x1", "y1", "x2", "y2", "points")
+
+    def __init__(
+        self,
+        category: Category,
+        x1: float | None = None,
+        y1: float | None = None,
+        x2: float | None = None,
+        y2: float | None = None,
+        points: Any = None,
+        score: float | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(category=category, score=score, metadata=metadata)
+        where = f"annotation {category}"
+        corners = (x1, y1, x2, y2)
+        given = [c is not None for c in corners]
+        if points is not None and any(given):
+            raise ValidationError(f"{where}: give either x1, y1, x2, y2 or points, not both")
+        if points is None:
+            if not all(given):
+                raise ValidationError(f"{where}: a box needs all of x1, y1, x2, y2")
+            try:
+                box = [float(c) for c in corners]  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValidationError(f"{where}: box coordinates must be numbers") from None
+            if not all(math.isfinite(c) for c in box):
+                raise ValidationError(f"{where}: box coordinates must be finite, got {box}")
+            if box[0] > box[2] or box[1] > box[3]:
+                raise ValidationError(f"{where}: box is inverted (x1 > x2 or y1 > y2): {box}")
+            self.is_rect = True
+            self.x1, self.y1, self.x2, self.y2 = box
+            ring = np.array(
+                [[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]
+            )
+            ring.setflags(write=False)
+            self.points = ring
+        else:
+            self.is_rect = False
+            self.points = _as_points(points, where)
+            self.x1, self.y1 = (float(v) for v in self.points.min(axis=0))
+            self.x2, self.y2 = (float(v) for v in self.points.max(axis=0))
+
+    def area(self) -> float:
+        """Box: width × height. Polygon: absolute shoelace area."""
+        if self.is_rect:
+            return (self.x2 - self.x1) * (self.y2 - self.y1)
+        x, y = self.points[:, 0], self.points[:, 1]
+        return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+    def x1y1x2y2(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    def xywh(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2 - self.x1, self.y2 - self.y1)
+
+    def assign(self, **kwargs: Any) -> Annotation:
+        """A new annotation with some fields replaced; give `points` to turn a box into a polygon
+        or x1..y2 to turn a polygon into a box."""
+        fields: dict[str, Any] = {
+            "category": self.category,
+            "score": self.score,
+            "metadata": self.metadata,
+        }
+        geometry_keys = {"x1", "y1", "x2", "y2", "points"}
+        if not geometry_keys & kwargs.keys():
+            if self.is_rect:
+                fields.update(x1=self.x1, y1=self.y1, x2=self.x2, y2=self.y2)
+            else:
+                fields["points"] = self.points
+        fields.update({k: v for k, v in kwargs.items() if not (k in geometry_keys and v is None)})
+        return Annotation(**fields)
+
+    def convert(self, categories: Categories) -> Annotation:
+        return self.assign(category=self.category.convert(categories))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return (
+            self.is_rect == other.is_rect
+            and self.points.shape == other.points.shape
+            and bool(np.array_equal(self.points, other.points))
+            and super().__eq__(other)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if self.is_rect:
+            where = f"box=({self.x1}, {self.y1}, {self.x2}, {self.y2})"
+        else:
+            where = f"polygon={self.points.tolist()}"
+        return f"Annotation(category={self.category!r}, {where}, score={self.score!r})"

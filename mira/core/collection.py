@@ -1,0 +1,183 @@
+"""A SceneCollection: an ordered list of scenes that share one set of categories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from mira.core.annotation import Annotation, Categories, Label
+from mira.core.scene import Scene
+from mira.errors import ValidationError
+
+PathLike = str | os.PathLike[str]
+
+
+class SceneCollection:
+    """Scenes with consistent categories; behaves like a list of scenes."""
+
+    def __init__(
+        self,
+        scenes: Iterable[Scene],
+        categories: Categories | Iterable[str] | None = None,
+    ) -> None:
+        scenes = list(scenes)
+        if categories is None:
+            if not scenes:
+                raise ValidationError("an empty SceneCollection needs explicit categories")
+            categories = scenes[0].categories
+        self._categories = Categories.from_categories(categories)
+        for i, scene in enumerate(scenes):
+            if not isinstance(scene, Scene):
+                raise ValidationError(f"scene {i} of {len(scenes)} is not a Scene")
+            if scene.categories != self._categories:
+                raise ValidationError(
+                    f"scene {i} of {len(scenes)} ({scene.key or 'no key'}) has categories "
+                    f"{scene.categories.names}, expected {self._categories.names}"
+                )
+        self._scenes = scenes
+
+    # ------------------------------------------------------------ container
+    @property
+    def scenes(self) -> list[Scene]:
+        return self._scenes
+
+    @property
+    def categories(self) -> Categories:
+        return self._categories
+
+    def __len__(self) -> int:
+        return len(self._scenes)
+
+    def __iter__(self) -> Iterator[Scene]:
+        return iter(self._scenes)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._scenes[index]
+
+    def __setitem__(self, index: int, scene: Scene) -> None:
+        if not isinstance(scene, Scene) or scene.categories != self._categories:
+            raise ValidationError(f"scene for index {index} must share the collection's categories")
+        self._scenes[index] = scene
+
+    def __repr__(self) -> str:
+        return f"SceneCollection({len(self)} scenes, categories={self._categories.names})"
+
+    def assign(self, **kwargs: Any) -> SceneCollection:
+        """A new collection; with `categories`, every scene is converted (see Scene.assign)."""
+        unknown = kwargs.keys() - {"scenes", "categories"}
+        if unknown:
+            raise ValidationError(f"SceneCollection.assign got unknown fields: {sorted(unknown)}")
+        scenes = kwargs.get("scenes", self._scenes)
+        if "categories" in kwargs:
+            categories = Categories.from_categories(kwargs["categories"])
+            scenes = [s.assign(categories=categories) for s in scenes]
+            return SceneCollection(scenes, categories)
+        return SceneCollection(scenes, self._categories)
+
+    def filter(self, path: str | Sequence[str], value: Any) -> SceneCollection:
+        """Scenes whose metadata at `path` (a key, a dotted path or a list of keys) equals value."""
+        keys = path.split(".") if isinstance(path, str) else list(path)
+
+        def matches(scene: Scene) -> bool:
+            node: Any = scene.metadata
+            for key in keys:
+                if not isinstance(node, dict) or key not in node:
+                    return False
+                node = node[key]
+            return bool(node == value)
+
+        return self.assign(scenes=[s for s in self._scenes if matches(s)])
+
+    # ------------------------------------------------------------ summaries
+    def annotation_groups(self) -> list[list[Annotation]]:
+        return [list(s.annotations) for s in self._scenes]
+
+    def label_groups(self) -> list[list[Label]]:
+        return [list(s.labels) for s in self._scenes]
+
+    def annotation_sizes(self) -> list[np.ndarray]:
+        """Per scene, an (n, 2) array of annotation widths and heights."""
+        return [
+            np.array([[a.x2 - a.x1, a.y2 - a.y1] for a in s.annotations], dtype=np.float64).reshape(
+                -1, 2
+            )
+            for s in self._scenes
+        ]
+
+    def image_sizes(self) -> np.ndarray:
+        """(N, 2) int array of [width, height], from headers when possible."""
+        return np.array([tuple(s.dimensions) for s in self._scenes], dtype=np.int64).reshape(-1, 2)
+
+    def uniform(self) -> bool:
+        return len({tuple(s.dimensions) for s in self._scenes}) <= 1
+
+    def consistent(self) -> bool:
+        return all(s.categories == self._categories for s in self._scenes)
+
+    def images(self) -> list[np.ndarray]:
+        """Every scene's masked image: decodes them all, so prefer iterating for big data."""
+        return [s.image for s in self._scenes]
+
+    def deferred_images(self) -> list[Callable[[], np.ndarray]]:
+        return [s.deferred_image() for s in self._scenes]
+
+    def onehot(self, binary: bool = True) -> np.ndarray:
+        """(N, C) float32 image-level label matrix; with binary=False, the max score (None → 1)."""
+        y = np.zeros((len(self._scenes), len(self._categories)), dtype=np.float32)
+        for i, scene in enumerate(self._scenes):
+            for label in scene.labels:
+                j = self._categories.index(label.category)
+                value = 1.0 if binary or label.score is None else label.score
+                y[i, j] = max(y[i, j], value)
+        return y
+
+    def sample(self, n: int, replace: bool = True, random_state: int = 42) -> SceneCollection:
+        """n scenes drawn with a local, seeded generator (the same draw in every process)."""
+        if n < 0 or (not replace and n > len(self)):
+            raise ValidationError(f"cannot sample {n} scenes from {len(self)} (replace={replace})")
+        rng = np.random.default_rng(random_state)
+        indices = rng.choice(len(self), size=n, replace=replace) if len(self) else []
+        return self.assign(scenes=[self._scenes[int(i)] for i in indices])
+
+    # ------------------------------------------------------------ storage
+    def save(
+        self,
+        filename: PathLike,
+        format: str = "native",
+        shard_size: int | None = None,
+        force: bool = True,
+    ) -> None:
+        """Write a tarball atomically and deterministically (see mira.formats.SceneWriter)."""
+        from mira.formats import SceneWriter
+
+        with SceneWriter(filename, force=force, shard_size=shard_size, format=format) as writer:
+            for scene in self._scenes:
+                writer.write(scene)
+
+    @classmethod
+    def load(
+        cls,
+        filename: PathLike | Sequence[PathLike],
+        directory: PathLike | None = None,
+        force: bool = False,
+    ) -> SceneCollection:
+        """Read a tarball (any layout), shards or a glob; images stay encoded until used.
+
+        With `directory`, images are extracted there (safely) and scenes point at the files;
+        an existing directory is reused only when it was extracted from this same tarball.
+        """
+        from mira.formats import extract_scenes, read_collection
+
+        if directory is not None:
+            return extract_scenes(filename, directory, force=force)
+        return read_collection(filename)
+
+    @classmethod
+    def load_from_directory(cls, directory: PathLike) -> SceneCollection:
+        """A collection previously extracted by `load(filename, directory=...)`."""
+        from mira.formats import load_extracted
+
+        return load_extracted(directory)

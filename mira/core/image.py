@@ -1,0 +1,231 @@
+"""A lazy image: a file path, encoded bytes or an RGB array, decoded only when pixels are asked for.
+
+Keeping the encoded bytes is what lets commands that never look at pixels (split, dedupe,
+stats) copy images through bit for bit, and what keeps memory flat when streaming.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from mira.errors import ImageError, ValidationError
+
+#: Magic numbers → file extension, for naming the image member of a tarball.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+)
+
+
+class Dimensions(NamedTuple):
+    width: int
+    height: int
+
+
+def sniff_extension(data: bytes) -> str | None:
+    """The conventional extension for encoded image bytes, or None when unknown."""
+    for magic, extension in _SIGNATURES:
+        if data.startswith(magic):
+            return extension
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def check_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
+    """Accept HxWx3 uint8 (RGB) or HxW uint8 (grey, expanded); refuse anything else."""
+    if not isinstance(array, np.ndarray):
+        raise ValidationError(f"{where}: expected a numpy array, got {type(array).__name__}")
+    if array.dtype != np.uint8:
+        raise ValidationError(f"{where}: expected a uint8 array, got {array.dtype}")
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValidationError(f"{where}: expected an HxWx3 RGB array, got shape {array.shape}")
+    return array
+
+
+def decode_image(data: bytes, where: str) -> np.ndarray:
+    """Decode encoded bytes to an RGB uint8 array (EXIF orientation applied, alpha dropped)."""
+    import cv2
+
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if len(buffer) else None
+    if bgr is None:
+        raise ImageError(f"{where}: cannot decode image ({len(data)} bytes)")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def encode_image(rgb: np.ndarray, format: str = "png", quality: int | None = None) -> bytes:
+    """Encode an RGB array as PNG or JPEG (quality 1-100, default 95)."""
+    import cv2
+
+    rgb = check_rgb(rgb)
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if format in ("jpg", "jpeg"):
+        q = 95 if quality is None else int(quality)
+        if not 1 <= q <= 100:
+            raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
+        ok, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, q])
+    elif format == "png":
+        ok, buffer = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    else:
+        raise ValidationError(f"cannot encode images as {format!r}; use 'png' or 'jpg'")
+    if not ok:
+        raise ImageError(f"OpenCV failed to encode a {rgb.shape} image as {format}")
+    return buffer.tobytes()
+
+
+class ImageSource:
+    """Where a scene's pixels come from, decoded lazily and at most once when cached."""
+
+    __slots__ = (
+        "_path",
+        "_data",
+        "_array",
+        "_decoded",
+        "_format",
+        "_quality",
+        "_name",
+        "_dimensions",
+    )
+
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        data: bytes | None = None,
+        array: np.ndarray | None = None,
+        format: str = "png",
+        quality: int | None = None,
+        name: str | None = None,
+        dimensions: tuple[int, int] | None = None,
+    ) -> None:
+        if sum(x is not None for x in (path, data, array)) != 1:
+            raise ValidationError("an image source needs exactly one of path, data or array")
+        self._path = os.fspath(path) if path is not None else None
+        self._data = bytes(data) if data is not None else None
+        self._array = check_rgb(array).copy() if array is not None else None
+        if self._array is not None:
+            self._array.setflags(write=False)
+        self._decoded: np.ndarray | None = None
+        self._format = "jpg" if format == "jpeg" else format
+        self._quality = quality
+        self._name = name or self._path or "image"
+        self._dimensions = Dimensions(*dimensions) if dimensions is not None else None
+        if self._array is not None:
+            self._dimensions = Dimensions(self._array.shape[1], self._array.shape[0])
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> ImageSource:
+        return cls(path=path)
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, name: str | None = None, dimensions: tuple[int, int] | None = None
+    ) -> ImageSource:
+        return cls(data=data, name=name, dimensions=dimensions)
+
+    @classmethod
+    def from_array(
+        cls, array: np.ndarray, format: str = "png", quality: int | None = None
+    ) -> ImageSource:
+        """Pixels made in memory; `format`/`quality` say how to encode them when written."""
+        return cls(array=array, format=format, quality=quality)
+
+    @property
+    def name(self) -> str:
+        """What error messages call this image (a path or a tarball member)."""
+        return self._name
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    @property
+    def changed(self) -> bool:
+        """True when the pixels exist only in memory and must be encoded to be written."""
+        return self._array is not None
+
+    def encoded(self) -> bytes:
+        """The image's bytes: exactly as they came for paths and bytes; arrays encoded once."""
+        if self._data is not None:
+            return self._data
+        if self._path is not None:
+            return self._read_file()  # not kept: a collection of paths stays small
+        assert self._array is not None
+        self._data = encode_image(self._array, self._format, self._quality)
+        return self._data
+
+    def _read_file(self) -> bytes:
+        assert self._path is not None
+        try:
+            return Path(self._path).read_bytes()
+        except FileNotFoundError:
+            raise ImageError(f"{self._path}: image file not found") from None
+        except IsADirectoryError:
+            raise ImageError(f"{self._path}: is a directory, not an image file") from None
+        except OSError as exc:
+            raise ImageError(f"{self._path}: cannot read image: {exc.strerror}") from None
+
+    @property
+    def extension(self) -> str:
+        """File extension for the encoded bytes ("jpg", "png", ...)."""
+        if self._array is not None:
+            return self._format
+        return sniff_extension(self.encoded()[:16]) or "img"
+
+    def decode(self, keep: bool = False) -> np.ndarray:
+        """RGB uint8 pixels as a read-only array (copy before drawing on it).
+
+        With `keep`, the decoded pixels are kept so later calls do not decode again.
+        """
+        if self._array is not None:
+            return self._array
+        if self._decoded is not None:
+            return self._decoded
+        array = decode_image(self.encoded(), self._name)
+        array.setflags(write=False)
+        if self._dimensions is None:
+            self._dimensions = Dimensions(array.shape[1], array.shape[0])
+        if keep:
+            self._decoded = array
+        return array
+
+    def _header_bytes(self) -> bytes:
+        if self._path is not None and self._data is None:
+            try:
+                with open(self._path, "rb") as f:
+                    return f.read(1 << 18)
+            except OSError:
+                return self._read_file()  # raises the clear error
+        return self.encoded()
+
+    @property
+    def dimensions(self) -> Dimensions:
+        """Width and height, from the file header when possible (no decoding)."""
+        if self._dimensions is None:
+            from mira.core.image_header import read_dimensions
+
+            size = read_dimensions(self._header_bytes())
+            if size is None and self._path is not None:
+                size = read_dimensions(self.encoded())
+            if size is None:
+                self.decode()
+            else:
+                self._dimensions = Dimensions(*size)
+        assert self._dimensions is not None
+        return self._dimensions
+
+    def __repr__(self) -> str:
+        kind = "array" if self._array is not None else "path" if self._path else "bytes"
+        return f"ImageSource({kind}, {self._name!r})"

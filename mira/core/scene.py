@@ -1,0 +1,231 @@
+"""A Scene: one image with its annotations, image-level labels, mask regions and metadata.
+
+Scenes are immutable in spirit: operations return new scenes through `assign`. The image
+stays encoded (or on disk) until pixels are asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mira.core.annotation import Annotation, Categories, Label, check_metadata
+from mira.core.image import Dimensions, ImageSource, encode_image
+from mira.core.masks import MaskRegion, apply_masks, check_mask
+from mira.errors import ValidationError
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+def check_key(key: Any) -> str | None:
+    """Scene keys name tarball members, so they are plain: letters, digits, '_' and '-'."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        raise ValidationError(
+            f"scene key {key!r} is invalid: use letters, digits, '_' and '-' (no dots or slashes)"
+        )
+    return key
+
+
+def as_image_source(image: Any) -> ImageSource:
+    if isinstance(image, ImageSource):
+        return image
+    if isinstance(image, np.ndarray):
+        return ImageSource.from_array(image)
+    if isinstance(image, (str, os.PathLike)):
+        return ImageSource.from_path(image)
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return ImageSource.from_bytes(bytes(image))
+    raise ValidationError(
+        f"scene image must be an array, a path, encoded bytes or an ImageSource, "
+        f"got {type(image).__name__}"
+    )
+
+
+class Scene:
+    """One image and everything known about it."""
+
+    def __init__(
+        self,
+        categories: Categories | Iterable[str],
+        image: Any,
+        annotations: Iterable[Annotation] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        cache: bool = False,
+        masks: Iterable[Mapping[str, Any]] | None = None,
+        labels: Iterable[Label] | None = None,
+        key: str | None = None,
+    ) -> None:
+        if cache not in (True, False):
+            raise ValidationError(f"cache must be True or False, got {cache!r}")
+        self._key = check_key(key)
+        where = f"scene {self._key}" if self._key else "scene"
+        self._categories = Categories.from_categories(categories)
+        self._source = as_image_source(image)
+        self._cache = cache
+        self._annotations = list(annotations or [])
+        self._labels = list(labels or [])
+        self._masks = [check_mask(m, f"{where}: mask {i}") for i, m in enumerate(masks or [])]
+        self._metadata = check_metadata(metadata, where)
+        for kind, items, cls in (
+            ("annotation", self._annotations, Annotation),
+            ("label", self._labels, Label),
+        ):
+            for i, item in enumerate(items):
+                if not isinstance(item, cls):
+                    raise ValidationError(f"{where}: {kind} {i} is not a {cls.__name__}")
+                if item.category not in self._categories:
+                    raise ValidationError(
+                        f"{where}: {kind} {i}: category {item.category.name!r} is not in the "
+                        f"scene's categories {self._categories.names}"
+                    )
+        self._tfile: str | None = None
+
+    # ------------------------------------------------------------------ fields
+    @property
+    def key(self) -> str | None:
+        """The scene's name inside a tarball (None until a writer numbers it)."""
+        return self._key
+
+    @property
+    def categories(self) -> Categories:
+        return self._categories
+
+    @property
+    def annotations(self) -> list[Annotation]:
+        return self._annotations
+
+    @property
+    def labels(self) -> list[Label]:
+        return self._labels
+
+    @property
+    def masks(self) -> list[MaskRegion]:
+        return self._masks
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self._metadata
+
+    @property
+    def cache(self) -> bool:
+        return self._cache
+
+    @property
+    def image_source(self) -> ImageSource:
+        return self._source
+
+    def assign(self, **kwargs: Any) -> Scene:
+        """A new scene with the given fields replaced.
+
+        With `categories`, annotations and labels are re-bound by name and those whose
+        category is not in the new categories are dropped (with a warning).
+        """
+        fields: dict[str, Any] = {
+            "categories": self._categories,
+            "image": self._source,
+            "annotations": self._annotations,
+            "metadata": self._metadata,
+            "cache": self._cache,
+            "masks": self._masks,
+            "labels": self._labels,
+            "key": self._key,
+        }
+        unknown = kwargs.keys() - fields.keys()
+        if unknown:
+            raise ValidationError(f"Scene.assign got unknown fields: {sorted(unknown)}")
+        fields.update(kwargs)
+        if "categories" in kwargs:
+            import warnings
+
+            new = Categories.from_categories(kwargs["categories"])
+            fields["categories"] = new
+            for name in ("annotations", "labels"):
+                items = list(fields[name])
+                kept = [item.convert(new) for item in items if item.category.name in new]
+                if len(kept) < len(items):
+                    dropped = sorted({i.category.name for i in items if i.category.name not in new})
+                    warnings.warn(
+                        f"dropped {len(items) - len(kept)} {name} of categories {dropped}",
+                        stacklevel=2,
+                    )
+                fields[name] = kept
+        return Scene(**fields)
+
+    # ------------------------------------------------------------------ pixels
+    @property
+    def unmasked_image(self) -> np.ndarray:
+        """The stored pixels (RGB uint8), decoded now; a copy you may modify."""
+        return self._source.decode(keep=self._cache).copy()
+
+    @property
+    def image(self) -> np.ndarray:
+        """The pixels with the mask regions applied (RGB uint8); a copy you may modify."""
+        pixels = self._source.decode(keep=self._cache)
+        return apply_masks(pixels, self._masks) if self._masks else pixels.copy()
+
+    @property
+    def image_bytes(self) -> bytes:
+        """PNG encoding of the masked image."""
+        return encode_image(self.image, "png")
+
+    def deferred_image(self) -> Callable[[], np.ndarray]:
+        return lambda: self.image
+
+    @property
+    def dimensions(self) -> Dimensions:
+        """Width and height, read from the image header when possible (no decoding)."""
+        return self._source.dimensions
+
+    def filepath(self, directory: str | os.PathLike[str] | None = None) -> str:
+        """A file holding this scene's (masked) image: the source file when unmasked,
+        otherwise a PNG written once to `directory` and deleted with the scene."""
+        if self._source.path is not None and not self._masks:
+            return self._source.path
+        if self._tfile is None or (
+            directory is not None and Path(self._tfile).parent != Path(directory)
+        ):
+            data = self.image_bytes
+            digest = hashlib.sha256(data).hexdigest()[:16]
+            fd, name = tempfile.mkstemp(prefix=f"mira-{digest}-", suffix=".png", dir=directory)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            weakref.finalize(self, _unlink_quietly, name)
+            self._tfile = name
+        return self._tfile
+
+    # ------------------------------------------------------------- annotations
+    def scores(self, level: str = "annotation") -> np.ndarray:
+        """Scores of annotations or labels; an object array when some are None."""
+        if level not in ("annotation", "label"):
+            raise ValidationError(f"level must be 'annotation' or 'label', got {level!r}")
+        items = self._annotations if level == "annotation" else self._labels
+        scores = [item.score for item in items]
+        dtype = object if any(s is None for s in scores) else np.float64
+        return np.array(scores, dtype=dtype)
+
+    def bboxes(self) -> np.ndarray:
+        """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
+        return self._categories.bboxes_from_group(self._annotations)
+
+    def __repr__(self) -> str:
+        return (
+            f"Scene(key={self._key!r}, image={self._source!r}, "
+            f"annotations={len(self._annotations)}, labels={len(self._labels)})"
+        )
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,181 @@
+"""Scene streams: read scenes one at a time from tarballs of any layout, write them one at a
+time to a native or legacy tarball (optionally sharded), atomically and deterministically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from mira.core.scene import Scene
+from mira.errors import FormatError, ValidationError
+from mira.formats.tar_native import RECORD_EXTENSION, decode_record, encode_record
+from mira.formats.tario import (
+    STDIO,
+    AtomicTar,
+    MemberGroup,
+    PathLike,
+    check_output,
+    expand_inputs,
+    iter_member_groups,
+)
+
+if TYPE_CHECKING:
+    from mira.core.collection import SceneCollection
+
+FORMATS = ("native", "legacy")
+
+
+def _legacy_key(key: str) -> str:
+    return f"{int(key):06d}" if key.isdigit() else key
+
+
+def scene_from_group(group: MemberGroup) -> Scene:
+    """Dispatch a member group to the layout it is written in."""
+    extensions = set(group.members)
+    if RECORD_EXTENSION in extensions:
+        return decode_record(group)
+    if "" in extensions:
+        from mira.formats.tar_legacy import decode_legacy_scene
+
+        extra = sorted(extensions - {"", "png"})
+        if extra:
+            raise FormatError(f"{group.where(extra[0])}: is not part of any scene")
+        return decode_legacy_scene(
+            group.members[""],
+            group.members.get("png"),
+            group.where(""),
+            key=_legacy_key(group.key),
+        )
+    first = sorted(extensions)[0]
+    raise FormatError(f"{group.where(first)}: image member has no record")
+
+
+def iter_scenes(paths: PathLike | Sequence[PathLike]) -> Iterator[Scene]:
+    """Scenes from one or more tarballs (paths, globs or "-"), in order, images still encoded."""
+    for path in expand_inputs(paths):
+        for group in iter_member_groups(path):
+            yield scene_from_group(group)
+
+
+def read_collection(paths: PathLike | Sequence[PathLike]) -> SceneCollection:
+    """A whole collection in memory (encoded images only); an empty tarball gives no categories."""
+    from mira.core.collection import SceneCollection
+
+    scenes = list(iter_scenes(paths))
+    categories = scenes[0].categories if scenes else []
+    for scene in scenes:
+        if scene.categories != categories:
+            raise FormatError(
+                f"scene {scene.key} has categories {scene.categories.names}, but the first "
+                f"scene has {list(categories.names)}; a collection needs one set of categories"
+            )
+    return SceneCollection(scenes, categories)
+
+
+def shard_name(path: str, index: int) -> str:
+    root, extension = os.path.splitext(path)
+    return f"{root}-{index:06d}{extension or '.tar'}"
+
+
+class SceneWriter:
+    """Write scenes one at a time; nothing appears at `path` unless every scene was written.
+
+    `shard_size` caps scenes per file (files named `name-000000.tar`, ...). `inputs` are
+    paths that must not be overwritten, even with `force`.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        force: bool = False,
+        inputs: Sequence[PathLike] = (),
+        shard_size: int | None = None,
+        format: str = "native",
+    ) -> None:
+        if format not in FORMATS:
+            raise ValidationError(f"unknown tarball format {format!r}; use one of {FORMATS}")
+        if shard_size is not None and shard_size < 1:
+            raise ValidationError(f"shard size must be at least 1 scene, got {shard_size}")
+        self.path = os.fspath(path)
+        if shard_size is not None and self.path == STDIO:
+            raise ValidationError("cannot write shards to standard output")
+        self.format = format
+        self.shard_size = shard_size
+        self.force = force
+        self.inputs = list(inputs)
+        check_output(self.path if shard_size is None else shard_name(self.path, 0), inputs, force)
+        self.count = 0
+        self._keys: set[str] = set()
+        self._tars: list[AtomicTar] = []
+
+    def __enter__(self) -> SceneWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _current(self) -> AtomicTar:
+        if self.shard_size is None:
+            if not self._tars:
+                self._tars.append(AtomicTar(self.path))
+        elif self.count % self.shard_size == 0 or not self._tars:
+            name = shard_name(self.path, len(self._tars))
+            check_output(name, self.inputs, self.force)
+            self._tars.append(AtomicTar(name))
+        return self._tars[-1]
+
+    def write(self, scene: Scene) -> str:
+        """Append one scene; returns the key it was stored under."""
+        key = scene.key or f"{self.count:06d}"
+        if key in self._keys:
+            raise ValidationError(f"scene key {key!r} is written twice; keys must be unique")
+        tar = self._current()
+        if self.format == "native":
+            image = scene.image_source
+            image_name = f"{key}.{image.extension}"
+            data = image.encoded()
+            tar.add(f"{key}.{RECORD_EXTENSION}", encode_record(scene, key, image_name))
+            tar.add(image_name, data)
+        else:
+            from mira.formats.tar_legacy import encode_legacy_scene
+
+            png, proto = encode_legacy_scene(scene)
+            tar.add(f"{self.count}.png", png)
+            tar.add(f"{self.count}", proto)
+        self._keys.add(key)
+        self.count += 1
+        return key
+
+    def close(self) -> None:
+        """Commit every file (an empty tarball when no scene was written)."""
+        first = self.path if self.shard_size is None else shard_name(self.path, 0)
+        tars = self._tars or [AtomicTar(first)]
+        try:
+            for tar in tars:
+                tar.commit()
+        except BaseException:
+            self.abort()
+            raise
+        if self.shard_size is not None:
+            self._remove_stale_shards(len(tars))
+
+    def abort(self) -> None:
+        for tar in self._tars:
+            tar.abort()
+
+    def _remove_stale_shards(self, count: int) -> None:
+        """With force, shards left by an earlier, longer run would mix into globs: remove them."""
+        index = count
+        while self.force and os.path.exists(shard_name(self.path, index)):
+            os.unlink(shard_name(self.path, index))
+            index += 1

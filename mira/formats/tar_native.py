@@ -1,0 +1,189 @@
+"""The native scene record: `{key}.json` beside `{key}.{ext}` (the WebDataset layout).
+
+The JSON record is self-contained (categories, annotations with float coordinates, labels,
+masks, metadata, image name and size), so any tool can read one scene without the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mira.core.annotation import Annotation, Categories, Label
+from mira.core.image import ImageSource
+from mira.core.scene import Scene
+from mira.errors import FormatError, MiraError, ValidationError
+from mira.formats.tario import MemberGroup
+
+FORMAT_NAME = "mira-scene"
+FORMAT_VERSION = 1
+RECORD_EXTENSION = "json"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _dump(record: dict[str, Any], where: str) -> bytes:
+    try:
+        text = json.dumps(
+            record,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+            default=_json_default,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
+    return text.encode("utf-8")
+
+
+def _points(array: np.ndarray) -> list[list[float]]:
+    return [[float(x), float(y)] for x, y in array]
+
+
+def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
+    """The JSON record of `scene`, stored under `key`, pointing at member `image_name`."""
+    width, height = scene.dimensions
+    annotations = []
+    for a in scene.annotations:
+        geometry = (
+            {"box": [a.x1, a.y1, a.x2, a.y2]} if a.is_rect else {"polygon": _points(a.points)}
+        )
+        annotations.append(
+            {"category": a.category.name, **geometry, "score": a.score, "metadata": a.metadata}
+        )
+    record = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "key": key,
+        "image": image_name,
+        "width": int(width),
+        "height": int(height),
+        "categories": scene.categories.names,
+        "annotations": annotations,
+        "labels": [
+            {"category": lb.category.name, "score": lb.score, "metadata": lb.metadata}
+            for lb in scene.labels
+        ],
+        "masks": [
+            {"visible": m["visible"], "name": m["name"], "contour": _points(m["contour"])}
+            for m in scene.masks
+        ],
+        "metadata": scene.metadata,
+    }
+    return _dump(record, f"scene {key}")
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def parse_record(data: bytes, where: str) -> dict[str, Any]:
+    """The JSON record as a dict, with its format and version checked."""
+    try:
+        record = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"{where}: invalid JSON ({exc})") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
+        raise FormatError(f"{where}: not a mira scene record (missing format {FORMAT_NAME!r})")
+    if record.get("version") != FORMAT_VERSION:
+        raise FormatError(
+            f"{where}: unknown format version {record.get('version')!r} "
+            f"(this mira reads version {FORMAT_VERSION})"
+        )
+    if not isinstance(record.get("image"), str) or "." not in record["image"]:
+        raise FormatError(f"{where}: field 'image' must name the image member")
+    return record
+
+
+def decode_record(group: MemberGroup) -> Scene:
+    """Build a Scene from a native member group; the image stays encoded and its width and
+    height come from the record."""
+    where = group.where(RECORD_EXTENSION)
+    record = parse_record(group.members[RECORD_EXTENSION], where)
+    extension = record["image"].partition(".")[2]
+    if extension not in group.members or extension == RECORD_EXTENSION:
+        raise FormatError(f"{where}: record without its image member {record['image']!r}")
+    extra = sorted(set(group.members) - {RECORD_EXTENSION, extension})
+    if extra:
+        raise FormatError(f"{group.where(extra[0])}: is not part of any scene")
+    return scene_from_record(
+        record,
+        lambda size: ImageSource.from_bytes(group.members[extension], group.where(extension), size),
+        where,
+    )
+
+
+def scene_from_record(
+    record: dict[str, Any], image: Callable[[tuple[int, int]], ImageSource], where: str
+) -> Scene:
+    """A Scene from a parsed record; `image(size)` makes its image source."""
+    try:
+        categories = Categories(record["categories"])
+
+        def category(name: str) -> Any:
+            if name not in categories:
+                raise ValidationError(
+                    f"category {name!r} is not in the scene's categories {categories.names}"
+                )
+            return categories[name]
+
+        annotations = []
+        for i, item in enumerate(record["annotations"]):
+            try:
+                cat = category(item["category"])
+                if "box" in item:
+                    x1, y1, x2, y2 = (_number(v) for v in item["box"])
+                    geometry: dict[str, Any] = {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
+                else:
+                    geometry = {"points": [[_number(x), _number(y)] for x, y in item["polygon"]]}
+                annotations.append(
+                    Annotation(cat, **geometry, score=item["score"], metadata=item["metadata"])
+                )
+            except (MiraError, KeyError, TypeError, ValueError) as exc:
+                raise FormatError(f"{where}: annotation {i}: {_reason(exc)}") from None
+        labels = []
+        for i, item in enumerate(record["labels"]):
+            try:
+                labels.append(
+                    Label(
+                        category(item["category"]), score=item["score"], metadata=item["metadata"]
+                    )
+                )
+            except (MiraError, KeyError, TypeError, ValueError) as exc:
+                raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
+        return Scene(
+            categories,
+            image((int(record["width"]), int(record["height"]))),
+            annotations=annotations,
+            metadata=record["metadata"],
+            masks=record["masks"],
+            labels=labels,
+            key=record["key"],
+        )
+    except FormatError:
+        raise
+    except (MiraError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise FormatError(f"{where}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    text = str(exc)
+    return text.split(": ", 1)[1] if text.startswith("annotation ") and ": " in text else text

@@ -1,0 +1,62 @@
+"""Ordered, memory-bounded parallel map over worker processes.
+
+Image work (tile, augment, render) decodes and encodes in workers while the main process
+reads and writes tarballs in order; a fixed window of tasks in flight keeps memory flat and
+results come back in input order, so output bytes do not depend on the number of jobs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
+
+from mira.errors import ValidationError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """`None` means every core this process may use."""
+    if jobs is None:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    if jobs < 1:
+        raise ValidationError(f"jobs must be at least 1, got {jobs}")
+    return jobs
+
+
+def ordered_map(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    jobs: int | None = None,
+    in_flight: int | None = None,
+) -> Iterator[R]:
+    """`map(func, items)` over `jobs` processes, at most `in_flight` tasks pending at once.
+
+    `func` must be a module-level function (it is pickled). With one job it runs inline.
+    """
+    workers = resolve_jobs(jobs)
+    if workers == 1:
+        yield from map(func, items)
+        return
+    limit = in_flight or workers * 4
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    window: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            window.append(pool.submit(func, item))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,57 @@
+"""Option declarations shared by every command, so the commands look and behave alike."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+InputArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Input tarball(s): files, shards or a glob; '-' reads a tarball from standard input.",
+        metavar="IN.tar...",
+    ),
+]
+OutputOpt = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Output tarball; '-' writes it to standard output.",
+        metavar="OUT.tar",
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
+]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Random seed; the same seed gives the same output.")
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes for image work [default: all cores]."
+    ),
+]
+ShardSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--shard-size", min=1, help="Write shards of at most N scenes, named OUT-000000.tar, ..."
+    ),
+]
+
+
+class TarFormat(str, Enum):
+    native = "native"
+    legacy = "legacy"
+
+
+TarFormatOpt = Annotated[
+    TarFormat,
+    typer.Option(
+        "--format", help="Tarball layout to write: native, or legacy (the original mira's)."
+    ),
+]

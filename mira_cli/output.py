@@ -1,0 +1,94 @@
+"""The only module that talks to the terminal: tables or JSON on stdout, messages and
+progress on stderr. Commands hand it plain data; it decides how to show it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Settings:
+    verbose: bool = False
+    quiet: bool = False
+
+
+settings = Settings()
+
+
+@dataclass
+class Table:
+    """A titled table: column headers and rows of plain values."""
+
+    title: str
+    columns: Sequence[str]
+    rows: list[Sequence[Any]] = field(default_factory=list)
+
+
+def _console(stream: Any) -> Any:
+    from rich.console import Console
+
+    terminal = stream.isatty()
+    return Console(file=stream, width=None if terminal else 160, soft_wrap=not terminal)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)
+
+
+def emit(
+    report: dict[str, Any], tables: Iterable[Table], json_mode: bool, output: str | None = None
+) -> None:
+    """Print `report` as one JSON document (with --json) or the given tables.
+
+    When `output` is "-" the tarball itself is on stdout, so the report goes to stderr.
+    """
+    stream = sys.stderr if output == "-" else sys.stdout
+    if json_mode:
+        stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        return
+    if settings.quiet:
+        return
+    from rich.table import Table as RichTable
+
+    console = _console(stream)
+    for spec in tables:
+        table = RichTable(title=spec.title, title_justify="left")
+        for i, name in enumerate(spec.columns):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for row in spec.rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+
+
+def info(message: str) -> None:
+    """A line of talk on stderr (not with --quiet)."""
+    if not settings.quiet:
+        sys.stderr.write(message + "\n")
+
+
+def error(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Show a progress bar on stderr when it is a terminal and --quiet is off."""
+    if settings.quiet or not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.progress import Progress
+
+    with Progress(console=_console(sys.stderr), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
