@@ -179,9 +179,10 @@ class Label:
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self.category = check_category(category, "label")
-        self.score = check_score(score, f"label {category}")
-        self.metadata = check_metadata(metadata, f"label {category}")
+        where = f"{type(self).__name__.lower()} {category}"
+        self.category = check_category(category, where)
+        self.score = check_score(score, where)
+        self.metadata = check_metadata(metadata, where)
 
     def assign(self, **kwargs: Any) -> Label:
         fields = {"category": self.category, "score": self.score, "metadata": self.metadata}
@@ -290,13 +291,16 @@ class Annotation(Label):
             "score": self.score,
             "metadata": self.metadata,
         }
-        geometry_keys = {"x1", "y1", "x2", "y2", "points"}
-        if not geometry_keys & kwargs.keys():
-            if self.is_rect:
-                fields.update(x1=self.x1, y1=self.y1, x2=self.x2, y2=self.y2)
-            else:
-                fields["points"] = self.points
-        fields.update({k: v for k, v in kwargs.items() if not (k in geometry_keys and v is None)})
+        box_keys = ("x1", "y1", "x2", "y2")
+        if kwargs.get("points") is not None:
+            fields["points"] = kwargs["points"]
+        elif self.is_rect or any(kwargs.get(k) is not None for k in box_keys):
+            fields.update(zip(box_keys, self.x1y1x2y2(), strict=True))
+        else:
+            fields["points"] = self.points
+        geometry = {"points", *box_keys}
+        fields.update({k: v for k, v in kwargs.items() if k not in geometry})
+        fields.update({k: kwargs[k] for k in box_keys if kwargs.get(k) is not None})
         return Annotation(**fields)
 
     def convert(self, categories: Categories) -> Annotation:

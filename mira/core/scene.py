@@ -65,7 +65,7 @@ class Scene:
         labels: Iterable[Label] | None = None,
         key: str | None = None,
     ) -> None:
-        if cache not in (True, False):
+        if not isinstance(cache, bool):
             raise ValidationError(f"cache must be True or False, got {cache!r}")
         self._key = check_key(key)
         where = f"scene {self._key}" if self._key else "scene"
@@ -216,6 +216,27 @@ class Scene:
     def bboxes(self) -> np.ndarray:
         """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
         return self._categories.bboxes_from_group(self._annotations)
+
+    # legacy protobuf: the original library's serialisation (mira/formats/tar_legacy.py)
+    def toString(self) -> tuple[bytes, bytes]:
+        """`(protobuf_bytes, png_bytes)` as the original library's `toString` gives them."""
+        from mira.formats.tar_legacy import scene_to_string
+
+        return scene_to_string(self)
+
+    @classmethod
+    def fromString(cls, string: bytes, image: bytes | str | None = None) -> Scene:
+        """A scene from the original's protobuf bytes and its image (bytes or a path)."""
+        from mira.formats.tar_legacy import decode_legacy_scene
+
+        return decode_legacy_scene(string, image)
+
+    @classmethod
+    def load(cls, filepath: str | os.PathLike[str], image: bytes | str | None = None) -> Scene:
+        """A scene from a protobuf file written by the original library."""
+        from mira.formats.tar_legacy import load_legacy_scene
+
+        return load_legacy_scene(filepath, image)
 
     def __repr__(self) -> str:
         return (

@@ -212,6 +212,10 @@ class AtomicTar:
         if self._temp is None:
             return
         try:
+            self._tar.close()  # the temp file is deleted anyway; this just settles tarfile
+        except Exception:
+            pass
+        try:
             self._file.close()
         finally:
             Path(self._temp).unlink(missing_ok=True)

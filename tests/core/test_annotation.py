@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mira.core import Annotation, Categories, Category, Label
+from mira.errors import ValidationError
+
+CATS = Categories(["dog", "cat"])
+coord = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+
+
+def test_categories_lookup_and_membership():
+    assert CATS["dog"] is CATS[0] and CATS[np.int32(1)].name == "cat"
+    assert "dog" in CATS and Category("cat") in CATS and 3 not in CATS and "Dog" not in CATS
+    assert CATS.index(Category("cat")) == 1
+    with pytest.warns(UserWarning, match="category 'DOG' not found, using 'dog' instead"):
+        assert CATS["DOG"].name == "dog"
+    assert Categories(["dog", "cat"]) == CATS and CATS != ["dog", "cat"]
+    assert Category("dog") != "dog"
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (2, "category index 2 is out of range for 2 categories"),
+        (-1, "category index -1 is out of range for 2 categories"),
+        ("bird", "category 'bird' is not one of ['dog', 'cat']"),
+        (1.0, "category key must be an int or str, got 1.0"),
+    ],
+)
+def test_categories_bad_keys(key, message):
+    with pytest.raises(ValidationError, match=f"^{__import__('re').escape(message)}$"):
+        CATS[key]
+
+
+def test_categories_unique_case_insensitive():
+    with pytest.raises(ValidationError, match=r"unique \(case-insensitive\): 'dog' and 'DOG'"):
+        Categories(["dog", "DOG"])
+
+
+def test_box_keeps_float_coordinates_and_none_score():
+    a = Annotation(CATS["dog"], 0.5, 1.25, 2.5, 3.75)
+    assert (a.x1, a.y1, a.x2, a.y2) == (0.5, 1.25, 2.5, 3.75)
+    assert a.score is None and a.metadata == {} and a.is_rect
+    assert a.area() == 2.0 * 2.5
+    assert a.points.tolist() == [[0.5, 1.25], [2.5, 1.25], [2.5, 3.75], [0.5, 3.75]]
+    assert a.xywh() == (0.5, 1.25, 2.0, 2.5)
+
+
+def test_polygon_is_stored_open_and_bounded():
+    a = Annotation(CATS["cat"], points=[[0, 0], [4, 0], [4, 3], [0, 0]])
+    assert a.points.tolist() == [[0, 0], [4, 0], [4, 3]]
+    assert not a.is_rect and a.x1y1x2y2() == (0.0, 0.0, 4.0, 3.0)
+    assert a.area() == 6.0
+    with pytest.raises(ValueError):
+        a.points[0, 0] = 5  # read-only
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"x1": 2, "y1": 0, "x2": 1, "y2": 1}, "box is inverted"),
+        ({"x1": 0, "y1": 0, "x2": float("nan"), "y2": 1}, "box coordinates must be finite"),
+        ({"x1": 0, "y1": 0, "x2": 1}, "a box needs all of x1, y1, x2, y2"),
+        ({"points": [[0, 0], [1, 1]]}, "a polygon needs at least 3 points, got 2"),
+        ({"points": [[0, 0], [1, 1], [0, 0]]}, "a polygon needs at least 3 points, got 2"),
+        ({"points": [[0, 0], [1, float("inf")], [2, 0]]}, "polygon points must be finite"),
+        ({"points": [1, 2, 3]}, r"polygon points must have shape \(K, 2\)"),
+        ({"x1": 0, "y1": 0, "x2": 1, "y2": 1, "points": [[0, 0]] * 3}, "not both"),
+        ({"x1": 0, "y1": 0, "x2": 1, "y2": 1, "score": float("nan")}, "score must be finite"),
+    ],
+)
+def test_annotation_validation(kwargs, message):
+    with pytest.raises(ValidationError, match=f"^annotation dog: .*{message}"):
+        Annotation(CATS["dog"], **kwargs)
+
+
+def test_assign_and_convert():
+    a = Annotation(CATS["dog"], 0, 0, 2, 2, score=0.5, metadata={"k": 1})
+    b = a.assign(x1=1.0)
+    assert b.x1y1x2y2() == (1.0, 0.0, 2.0, 2.0) and b.score == 0.5 and b.metadata == {"k": 1}
+    p = a.assign(points=[[0, 0], [1, 0], [1, 1]])
+    assert not p.is_rect and p.score == 0.5
+    other = Categories(["cat", "dog"])
+    assert a.convert(other).category is other["dog"]
+    with pytest.raises(ValidationError, match="category 'dog' is not in the new categories"):
+        a.convert(Categories(["cat"]))
+
+
+def test_equality_includes_score_and_kind():
+    box = Annotation(CATS["dog"], 0, 0, 1, 1)
+    assert box == Annotation(CATS["dog"], 0, 0, 1, 1)
+    assert box != box.assign(score=0.1)
+    assert box != Annotation(CATS["dog"], points=[[0, 0], [1, 0], [1, 1], [0, 1]])
+    assert Label(CATS["cat"], 0.5) == Label(CATS["cat"], 0.5) != Label(CATS["cat"])
+
+
+@given(coord, coord, coord, coord)
+def test_box_never_rounds(a, b, c, d):
+    x1, x2 = sorted((a, c))
+    y1, y2 = sorted((b, d))
+    ann = Annotation(CATS["dog"], x1, y1, x2, y2)
+    assert ann.x1y1x2y2() == (x1, y1, x2, y2)
+
+
+def test_bboxes_from_group():
+    anns = [
+        Annotation(CATS["cat"], 0.5, 1, 2, 3),
+        Annotation(CATS["dog"], points=[[1, 1], [3, 1], [2, 4]]),
+    ]
+    assert CATS.bboxes_from_group(anns).tolist() == [[0.5, 1, 2, 3, 1], [1, 1, 3, 4, 0]]
+    assert CATS.bboxes_from_group([]).shape == (0, 5)

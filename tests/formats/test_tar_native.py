@@ -1,0 +1,318 @@
+import io
+import json
+import os
+import tarfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mira.core import Annotation, Categories, Label, Scene, SceneCollection
+from mira.core.image import encode_image
+from mira.errors import FormatError, ImageError, OutputError, ValidationError
+from mira.formats import SceneWriter, iter_scenes
+from tests.conftest import make_image
+
+JPEG = encode_image(make_image(), "jpg", 90)
+
+
+def members(path):
+    with tarfile.open(path) as tar:
+        return [(m.name, m.size, m.mtime, m.uid, m.mode) for m in tar.getmembers()]
+
+
+def write_tar(path, entries):
+    """A tarball with the given (name, bytes) members, written by hand."""
+    with tarfile.open(path, "w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def record(key="000000", image="000000.jpg", **changes):
+    base = {
+        "format": "mira-scene",
+        "version": 1,
+        "key": key,
+        "image": image,
+        "width": 64,
+        "height": 48,
+        "categories": ["dog"],
+        "annotations": [{"category": "dog", "box": [1, 2, 3, 4], "score": None, "metadata": {}}],
+        "labels": [],
+        "masks": [],
+        "metadata": {},
+    }
+    base.update(changes)
+    return json.dumps(base).encode()
+
+
+def test_layout_is_webdataset_and_image_bytes_are_copied(tmp_path, scene):
+    path = tmp_path / "a.tar"
+    SceneCollection([scene, scene.assign(key="000001", image=make_image())]).save(path)
+    assert [m[0] for m in members(path)] == [
+        "000000.json",
+        "000000.jpg",
+        "000001.json",
+        "000001.png",
+    ]
+    assert all(m[2] == 0 and m[3] == 0 and m[4] == 0o644 for m in members(path))
+    with tarfile.open(path) as tar:
+        assert tar.extractfile("000000.jpg").read() == scene.image_source.encoded()
+        rec = json.loads(tar.extractfile("000000.json").read())
+    assert rec["width"] == 64 and rec["height"] == 48 and rec["image"] == "000000.jpg"
+    assert rec["annotations"][0] == {
+        "category": "dog",
+        "box": [1.5, 2.25, 10.125, 20.0],
+        "score": None,
+        "metadata": {},
+    }
+
+
+def test_round_trip_every_field_and_byte_identical_resave(tmp_path, scene):
+    a, b = tmp_path / "a.tar", tmp_path / "b.tar"
+    SceneCollection([scene]).save(a)
+    loaded = SceneCollection.load(a)
+    s = loaded[0]
+    assert s.key == "000000" and s.annotations == scene.annotations
+    assert s.labels == scene.labels and s.metadata == scene.metadata
+    assert s.masks[0]["contour"].tolist() == [[0, 0], [10, 0], [10, 10]]
+    assert s.categories == scene.categories
+    np.testing.assert_array_equal(s.image, scene.image)
+    loaded.save(b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_scenes_without_keys_are_numbered_and_duplicates_refused(tmp_path, categories):
+    s = Scene(categories, make_image())
+    path = tmp_path / "a.tar"
+    SceneCollection([s, s, s.assign(key="zz")]).save(path)
+    assert [x.key for x in iter_scenes(path)] == ["000000", "000001", "zz"]
+    with pytest.raises(ValidationError, match="scene key 'zz' is written twice"):
+        SceneCollection([s.assign(key="zz"), s.assign(key="zz")]).save(tmp_path / "b.tar")
+    assert not (tmp_path / "b.tar").exists()
+    assert os.listdir(tmp_path) == ["a.tar"]
+
+
+def test_writer_refuses_existing_output_and_inputs(tmp_path, scene):
+    path = tmp_path / "a.tar"
+    path.write_bytes(b"precious")
+    with pytest.raises(OutputError, match=r"a.tar: already exists \(use --force to overwrite\)$"):
+        SceneWriter(path)
+    with pytest.raises(OutputError, match="a.tar: is also an input; refusing to overwrite it"):
+        SceneWriter(path, force=True, inputs=[str(path)])
+    assert path.read_bytes() == b"precious"
+
+
+def test_error_mid_write_leaves_nothing(tmp_path, scene):
+    path = tmp_path / "a.tar"
+    with pytest.raises(RuntimeError), SceneWriter(path) as writer:
+        writer.write(scene)
+        raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+def test_shards(tmp_path, scene):
+    scenes = [scene.assign(key=f"{i:06d}") for i in range(5)]
+    with SceneWriter(tmp_path / "s.tar", shard_size=2) as writer:
+        for s in scenes:
+            writer.write(s)
+    assert sorted(os.listdir(tmp_path)) == ["s-000000.tar", "s-000001.tar", "s-000002.tar"]
+    keys = [s.key for s in iter_scenes(str(tmp_path / "s-*.tar"))]
+    assert keys == [f"{i:06d}" for i in range(5)]
+    both = iter_scenes([tmp_path / "s-000002.tar", tmp_path / "s-000000.tar"])
+    assert [s.key for s in both] == ["000004", "000000", "000001"]
+    with pytest.raises(FormatError, match=r"nothing-\*.tar: no file matches this pattern"):
+        list(iter_scenes(str(tmp_path / "nothing-*.tar")))
+
+
+def test_empty_collection_round_trip(tmp_path, categories):
+    path = tmp_path / "e.tar"
+    SceneCollection([], categories=categories).save(path)
+    assert len(SceneCollection.load(path)) == 0
+
+
+def test_reading_never_decodes(tmp_path, categories):
+    """Undecodable bytes pass through a load/save; the error appears only for pixels."""
+    path, out = tmp_path / "a.tar", tmp_path / "b.tar"
+    write_tar(path, [("000000.json", record()), ("000000.jpg", b"\xff\xd8\xffnot really")])
+    collection = SceneCollection.load(path)
+    assert collection[0].dimensions == (64, 48)
+    collection.save(out)
+    assert path.read_bytes() != out.read_bytes()  # different tar writer, same content
+    with tarfile.open(out) as tar:
+        assert tar.extractfile("000000.jpg").read() == b"\xff\xd8\xffnot really"
+    with pytest.raises(ImageError, match=r"a.tar: member 000000.jpg: cannot decode image"):
+        collection[0].image
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (
+            [("000000.json", record())],
+            r"member 000000.json: record without its image member '000000.jpg'",
+        ),
+        ([("000000.jpg", JPEG)], r"member 000000.jpg: image member has no record"),
+        (
+            [("000000.json", b"{not json"), ("000000.jpg", JPEG)],
+            r"member 000000.json: invalid JSON",
+        ),
+        ([("000000.json", record(version=9)), ("000000.jpg", JPEG)], r"unknown format version 9"),
+        (
+            [("000000.json", record(categories=["cat"])), ("000000.jpg", JPEG)],
+            r"member 000000.json: annotation 0: category 'dog' is not in the scene's categories \['cat'\]",
+        ),
+        (
+            [("../evil.json", record()), ("../evil.jpg", JPEG)],
+            r"member '../evil.json' has an unsafe path",
+        ),
+        ([("/abs.json", record())], r"member '/abs.json' has an unsafe path"),
+        (
+            [("000000.json", record()), ("000000.jpg", JPEG), ("000000.txt", b"x")],
+            r"member 000000.txt: is not part of any scene",
+        ),
+        (
+            [
+                (
+                    "000000.json",
+                    record(
+                        annotations=[
+                            {"category": "dog", "box": [3, 0, 1, 1], "score": None, "metadata": {}}
+                        ]
+                    ),
+                ),
+                ("000000.jpg", JPEG),
+            ],
+            r"annotation 0: box is inverted",
+        ),
+    ],
+)
+def test_bad_members(tmp_path, entries, message):
+    path = tmp_path / "bad.tar"
+    write_tar(path, entries)
+    with pytest.raises(FormatError, match=message):
+        list(iter_scenes(path))
+
+
+def test_links_are_refused(tmp_path):
+    path = tmp_path / "link.tar"
+    with tarfile.open(path, "w") as tar:
+        info = tarfile.TarInfo("000000.jpg")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    with pytest.raises(FormatError, match=r"member '000000.jpg' is a link or special file"):
+        list(iter_scenes(path))
+
+
+def test_truncated_empty_and_directory_inputs(tmp_path, scene):
+    good = tmp_path / "good.tar"
+    SceneCollection([scene] * 1).save(good)
+    with tarfile.open(good) as tar:
+        image_offset = tar.getmember("000000.jpg").offset_data
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(good.read_bytes()[: image_offset + 100])
+    with pytest.raises(
+        FormatError, match=r"cut.tar: (truncated or corrupt tarball|member .* is truncated)"
+    ):
+        list(iter_scenes(cut))
+    empty = tmp_path / "empty.tar"
+    empty.write_bytes(b"")
+    with pytest.raises(FormatError, match=r"empty.tar: empty file, not a tarball$"):
+        list(iter_scenes(empty))
+    with pytest.raises(FormatError, match=r": is a directory, not a tarball$"):
+        list(iter_scenes(tmp_path))
+    with pytest.raises(FormatError, match=r"missing.tar: no such file$"):
+        list(iter_scenes(tmp_path / "missing.tar"))
+
+
+def test_gzip_and_repacked_archives_are_read(tmp_path, scene):
+    plain = tmp_path / "a.tar"
+    SceneCollection([scene]).save(plain)
+    with tarfile.open(plain) as src, tarfile.open(tmp_path / "a.tar.gz", "w:gz") as dst:
+        dst.addfile(tarfile.TarInfo("./"), None) if False else None
+        for m in src.getmembers():
+            m.name = "./" + m.name
+            dst.addfile(m, src.extractfile(m))
+    (loaded,) = iter_scenes(tmp_path / "a.tar.gz")
+    assert loaded.annotations == scene.annotations
+
+
+def test_load_into_directory_reuses_only_a_matching_extraction(tmp_path, scene):
+    tar, other = tmp_path / "a.tar", tmp_path / "b.tar"
+    SceneCollection([scene]).save(tar)
+    SceneCollection([scene, scene.assign(key="x")]).save(other)
+    folder = tmp_path / "cache"
+    first = SceneCollection.load(tar, directory=folder)
+    assert sorted(os.listdir(folder)) == [".mira-extract.json", "000000.jpg", "scenes.jsonl"]
+    assert first[0].image_source.path == str(folder / "000000.jpg")
+    assert (folder / "000000.jpg").read_bytes() == scene.image_source.encoded()
+    assert SceneCollection.load(tar, directory=folder)[0].annotations == scene.annotations
+    with pytest.raises(OutputError, match="holds other files or an extraction of other tarballs"):
+        SceneCollection.load(other, directory=folder)
+    assert len(SceneCollection.load(other, directory=folder, force=True)) == 2
+    assert len(SceneCollection.load_from_directory(folder)) == 2
+
+
+# ------------------------------------------------------------------ property test
+finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_subnormal=False)
+names = st.sampled_from(["dog", "cat", "émeu"])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**9), 10**9) | finite | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+metadata = st.dictionaries(st.text(max_size=6), json_values, max_size=3)
+
+
+@st.composite
+def annotations(draw):
+    cats = Categories(["dog", "cat", "émeu"])
+    category = cats[draw(names)]
+    score = draw(st.none() | st.floats(0, 1))
+    meta = draw(metadata)
+    if draw(st.booleans()):
+        x1, x2 = sorted(draw(st.tuples(finite, finite)))
+        y1, y2 = sorted(draw(st.tuples(finite, finite)))
+        return Annotation(category, x1, y1, x2, y2, score=score, metadata=meta)
+    points = draw(st.lists(st.tuples(finite, finite), min_size=3, max_size=6, unique=True))
+    return Annotation(category, points=points, score=score, metadata=meta)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    anns=st.lists(annotations(), max_size=4),
+    labels=st.lists(st.tuples(names, st.none() | st.floats(0, 1)), max_size=2),
+    meta=metadata,
+    masks=st.lists(st.tuples(st.booleans(), st.text(max_size=4)), max_size=2),
+)
+def test_round_trip_property(tmp_path, anns, labels, meta, masks):
+    cats = Categories(["dog", "cat", "émeu"])
+    scene = Scene(
+        cats,
+        encode_image(make_image(8, 6), "png"),
+        annotations=anns,
+        labels=[Label(cats[n], score=s) for n, s in labels],
+        metadata=meta,
+        masks=[
+            {"visible": v, "name": n, "contour": [[0, 0], [3.5, 0], [3, 2.25]]} for v, n in masks
+        ],
+    )
+    path = tmp_path / "p.tar"
+    SceneCollection([scene]).save(path, force=True)
+    (back,) = iter_scenes(path)
+    assert back.annotations == scene.annotations and back.labels == scene.labels
+    assert back.metadata == scene.metadata
+    assert [(m["visible"], m["name"], m["contour"].tolist()) for m in back.masks] == [
+        (m["visible"], m["name"], m["contour"].tolist()) for m in scene.masks
+    ]
+    assert all(
+        type(a.score) is type(b.score)
+        for a, b in zip(back.annotations, scene.annotations, strict=True)
+    )
