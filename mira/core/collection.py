@@ -157,6 +157,15 @@ class SceneCollection:
             for scene in self._scenes:
                 writer.write(scene)
 
+    # drawing: mira/ops/placeholder.py
+    def save_placeholder(
+        self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
+    ) -> dict[str, Any]:
+        """Save blank same-size PNGs with annotations filled in category colours (a report)."""
+        from mira.ops.placeholder import save_placeholder
+
+        return save_placeholder(self._scenes, filename, colormap, background, force=force)
+
     @classmethod
     def load(
         cls,

@@ -217,6 +217,39 @@ class Scene:
         """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
         return self._categories.bboxes_from_group(self._annotations)
 
+    # drawing: mira/ops/render.py and mira/ops/placeholder.py
+    def annotated(
+        self,
+        dpi: float = 72,
+        fontsize: str | float | None = "x-large",
+        labels: bool = True,
+        opaque: bool = False,
+        color: tuple[int, int, int] | None = None,
+    ) -> np.ndarray:
+        """The image (same size, RGB) with annotations drawn; `color`: one colour for all,
+        None: a colour per category."""
+        from mira.ops.render import annotate
+
+        return annotate(self, dpi=dpi, fontsize=fontsize, labels=labels, opaque=opaque, color=color)
+
+    def show(self, annotation_kwargs: Mapping[str, Any] | None = None, **imshow_kwargs: Any) -> Any:
+        """Show `annotated(**annotation_kwargs)` with matplotlib (the optional `plot` extra)."""
+        from mira.ops.render import show
+
+        return show(self, annotation_kwargs, **imshow_kwargs)
+
+    def show_annotations(self, **subplots_kwargs: Any) -> Any:
+        """`(fig, axes)` with one matplotlib row per annotation's crop; None without any."""
+        from mira.ops.render import show_annotations
+
+        return show_annotations(self, **subplots_kwargs)
+
+    def to_placeholder(self, colormap: Any = None, background: Any = 255) -> Scene:
+        """The scene on a blank PNG of the same size, each annotation filled in its colour."""
+        from mira.ops.placeholder import to_placeholder
+
+        return to_placeholder(self, colormap, background)
+
     # legacy protobuf: the original library's serialisation (mira/formats/tar_legacy.py)
     def toString(self) -> tuple[bytes, bytes]:
         """`(protobuf_bytes, png_bytes)` as the original library's `toString` gives them."""
