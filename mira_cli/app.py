@@ -24,7 +24,11 @@ app = typer.Typer(
 )
 
 #: command name → module in mira_cli.commands defining `run`; one line per command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "stats": "stats",
+    "render": "render",
+    "placeholder": "placeholder",
+}
 
 
 def _show_version(value: bool) -> None:

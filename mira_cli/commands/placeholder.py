@@ -1,0 +1,52 @@
+"""`mira placeholder`: the same scenes on blank images, annotations filled in their colours."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mira_cli import output
+from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt
+
+ColormapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--colormap",
+        metavar="FILE.yaml",
+        help="YAML/JSON map of category → [r, g, b] or '#rrggbb' [default: distinct colours].",
+    ),
+]
+BackgroundOpt = Annotated[
+    str,
+    typer.Option("--background", help="Background: a grey level 0-255 or '#rrggbb'."),
+]
+
+
+def run(
+    inputs: InputArg,
+    out: OutputOpt,
+    colormap: ColormapOpt = None,
+    background: BackgroundOpt = "255",
+    force: ForceOpt = False,
+    jobs: JobsOpt = None,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
+
+    Python: SceneCollection.save_placeholder(filename, colormap).
+    """
+    from mira.formats import iter_scenes
+    from mira.ops.placeholder import save_placeholder
+
+    scenes = output.progress(iter_scenes(inputs), "Drawing placeholders")
+    report = save_placeholder(
+        scenes, out, colormap=colormap, background=background, force=force, inputs=inputs, jobs=jobs
+    )
+    rows = [[name, color] for name, color in report["colors"].items()]
+    table = output.Table(
+        f"Wrote {report['scenes']} scenes, {report['annotations']} annotations to {out}",
+        ["category", "colour"],
+        rows,
+    )
+    output.emit(report, [table], json_mode, output=out)

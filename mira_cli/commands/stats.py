@@ -1,0 +1,33 @@
+"""`mira stats`: counts, sizes and problems of a collection, without decoding any image."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mira_cli import output
+from mira_cli.options import InputArg, JsonOpt
+
+ByOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        metavar="KEY",
+        help="Also give the statistics per group: metadata.PATH or categories.",
+    ),
+]
+
+
+def run(inputs: InputArg, json_mode: JsonOpt = False, by: ByOpt = None) -> None:
+    """Scenes, annotations and labels per category, image and annotation sizes, problems.
+
+    Python: mira.ops.stats.collect_stats(scenes, by=None).
+    """
+    from mira.formats import iter_scenes
+    from mira.ops.stats import collect_stats, report_tables
+
+    scenes = output.progress(iter_scenes(inputs), "Reading scenes")
+    report = collect_stats(scenes, by=by)
+    tables = [output.Table(t["title"], t["columns"], t["rows"]) for t in report_tables(report)]
+    output.emit(report, tables, json_mode)
