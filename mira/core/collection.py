@@ -142,6 +142,13 @@ class SceneCollection:
         indices = rng.choice(len(self), size=n, replace=replace) if len(self) else []
         return self.assign(scenes=[self._scenes[int(i)] for i in indices])
 
+    # augmentation: mira/ops/augment.py
+    def augment(self, augmenter: Any, **kwargs: Any) -> tuple[SceneCollection, np.ndarray]:
+        """Augment every scene once (kwargs: min_visibility, seed); matrices are (N, 3, 3)."""
+        from mira.ops.augment import augment_collection
+
+        return augment_collection(self, augmenter, **kwargs)
+
     # ------------------------------------------------------------ storage
     def save(
         self,

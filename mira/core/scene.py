@@ -217,6 +217,15 @@ class Scene:
         """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
         return self._categories.bboxes_from_group(self._annotations)
 
+    # augmentation: mira/ops/augment.py
+    def augment(
+        self, augmenter: Any = None, min_visibility: float | None = None
+    ) -> tuple[Scene, np.ndarray]:
+        """Apply an albumentations-style augmenter; returns the scene and the 3x3 corner matrix."""
+        from mira.ops.augment import augment_scene
+
+        return augment_scene(self, augmenter, min_visibility=min_visibility)[:2]
+
     # drawing: mira/ops/render.py and mira/ops/placeholder.py
     def annotated(
         self,
