@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",
+    "augment": "augment",
 }
 
 

@@ -9,7 +9,7 @@ process only reads and writes tarball members, with a bounded number of scenes i
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from os import PathLike
 from typing import Any, NamedTuple
 
@@ -146,10 +146,10 @@ def new_report() -> dict[str, Any]:
     }
 
 
-def augment_tarball(
-    inputs: str | PathLike[str] | Sequence[str | PathLike[str]],
+def save_augmented(
+    scenes: Iterable[Any],
     output: str | PathLike[str],
-    config: str | PathLike[str],
+    pipeline: Any,
     *,
     copies: int = 1,
     keep_original: bool = False,
@@ -158,29 +158,31 @@ def augment_tarball(
     jobs: int | None = None,
     quality: int = DEFAULT_QUALITY,
     force: bool = False,
+    inputs: Iterable[str | PathLike[str]] = (),
 ) -> dict[str, Any]:
-    """Read tarball(s), augment every scene, write `output` atomically; return the report.
+    """`mira augment`: write the augmented stream to a native tarball atomically; the report.
 
-    The pipeline file is checked before the output is opened, so a bad config leaves
-    nothing behind.
+    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). Everything is checked
+    before the output is opened, so a bad config or option leaves nothing behind; `inputs`
+    are paths the output must not overwrite.
     """
-    from mira.formats import SceneWriter, iter_scenes
+    from mira.formats import SceneWriter
 
-    pipeline = load_pipeline(config)
-    paths = [inputs] if isinstance(inputs, (str, PathLike)) else list(inputs)
+    if isinstance(pipeline, (str, PathLike)):
+        pipeline = load_pipeline(pipeline)
     report = new_report()
-    with SceneWriter(output, force=force, inputs=paths) as writer:
-        stream = augment_scenes(
-            iter_scenes(paths),
-            pipeline,
-            copies=copies,
-            keep_original=keep_original,
-            min_visibility=min_visibility,
-            seed=seed,
-            jobs=jobs,
-            quality=quality,
-            report=report,
-        )
+    stream = augment_scenes(
+        scenes,
+        pipeline,
+        copies=copies,
+        keep_original=keep_original,
+        min_visibility=min_visibility,
+        seed=seed,
+        jobs=jobs,
+        quality=quality,
+        report=report,
+    )
+    with SceneWriter(output, force=force, inputs=list(inputs)) as writer:
         for scene in stream:
             writer.write(scene)
     report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))

@@ -1,0 +1,83 @@
+"""`mira augment`: N augmented copies of every scene from an albumentations pipeline file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mira_cli import output
+from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt, SeedOpt
+
+ConfigOpt = Annotated[
+    str,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="PIPELINE.yaml",
+        help="albumentations pipeline as written by albumentations.save (YAML or JSON).",
+    ),
+]
+CopiesOpt = Annotated[
+    int, typer.Option("--copies", "-n", min=0, help="Augmented copies of every scene.")
+]
+KeepOpt = Annotated[
+    bool, typer.Option("--keep-original", help="Also write every original scene first.")
+]
+VisibilityOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-visibility",
+        min=0.0,
+        max=1.0,
+        help="Drop annotations with a smaller share of their area left in the image "
+        "(default: the pipeline's bbox min_visibility, else 0).",
+    ),
+]
+QualityOpt = Annotated[
+    int, typer.Option("--quality", min=1, max=100, help="JPEG quality for JPEG sources.")
+]
+
+
+def run(
+    inputs: InputArg,
+    out: OutputOpt,
+    config: ConfigOpt,
+    copies: CopiesOpt = 1,
+    keep_original: KeepOpt = False,
+    min_visibility: VisibilityOpt = None,
+    seed: SeedOpt = 0,
+    jobs: JobsOpt = None,
+    quality: QualityOpt = 95,
+    force: ForceOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
+
+    Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment.
+    Python: SceneCollection.augment(augmenter) / mira.ops.augment_stream.save_augmented.
+    """
+    from mira.formats import iter_scenes
+    from mira.ops.augment_stream import save_augmented
+
+    scenes = output.progress(iter_scenes(inputs), "Augmenting")
+    report = save_augmented(
+        scenes,
+        out,
+        config,
+        copies=copies,
+        keep_original=keep_original,
+        min_visibility=min_visibility,
+        seed=seed,
+        jobs=jobs,
+        quality=quality,
+        force=force,
+        inputs=inputs,
+    )
+    counts = [[name, report[name]] for name in ("scenes_in", "scenes_out")]
+    counts += [[name, report[name]] for name in ("annotations_in", "annotations_out")]
+    dropped = [[name, n] for name, n in report["dropped_by_visibility"].items()]
+    tables = [output.Table(f"Wrote {out}", ["", "count"], counts)]
+    if dropped:
+        tables.append(output.Table("Dropped by visibility", ["category", "annotations"], dropped))
+    output.emit(report, tables, json_mode, output=out)
