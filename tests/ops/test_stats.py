@@ -1,0 +1,223 @@
+"""Statistics: exact counts, sizes and problems, from in-memory scenes and from tarballs,
+without ever decoding an image."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mira.core import Annotation, Categories, Label, Scene
+from mira.core.image import ImageSource, encode_image
+from mira.formats import SceneWriter, iter_scenes
+from mira.ops.stats import StatsAccumulator, collect_stats, report_tables
+
+CATS = Categories(["dog", "cat", "bird"])
+TOP_KEYS = {
+    "scenes",
+    "annotations",
+    "labels",
+    "scenes_without_annotations",
+    "shapes",
+    "categories",
+    "image_sizes",
+    "annotation_sizes",
+    "problems",
+}
+
+
+def png(width: int, height: int, value: int = 0) -> bytes:
+    return encode_image(np.full((height, width, 3), value, dtype=np.uint8), "png")
+
+
+def box(name: str, x1: float, y1: float, x2: float, y2: float, **kw) -> Annotation:
+    return Annotation(CATS[name], x1, y1, x2, y2, **kw)
+
+
+def scenes() -> list[Scene]:
+    """Five scenes with known numbers (see the assertions)."""
+    tri = Annotation(CATS["cat"], points=[[0, 0], [40, 0], [0, 40]])  # area 800: small
+    return [
+        Scene(CATS, png(100, 50), [box("dog", 0, 0, 10, 20), tri], key="a",
+              metadata={"source": "s1"}),
+        Scene(CATS, png(100, 50), [box("dog", 0, 0, 40, 40), box("dog", 5, 5, 5, 9)], key="b",
+              metadata={"source": "s2"}, labels=[Label(CATS["bird"])]),
+        Scene(CATS, png(100, 50, 9), [], key="c", metadata={"source": "s1"}),
+        Scene(CATS, png(200, 80), [box("cat", 150, 60, 210, 90), box("dog", 0, 0, 100, 100)],
+              key="d", metadata={}),
+        Scene(CATS, png(100, 50), [], key="e", labels=[Label(CATS["cat"], score=0.5)],
+              metadata={"source": "s2"}),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("stats decoded an image")
+
+    monkeypatch.setattr(ImageSource, "decode", refuse)
+    monkeypatch.setattr("mira.core.image.decode_image", refuse)
+
+
+def test_counts_sizes_and_problems_are_exact(no_decoding: None) -> None:
+    report = collect_stats(scenes())
+    assert set(report) == TOP_KEYS
+    assert report["scenes"] == 5
+    assert report["annotations"] == 6
+    assert report["labels"] == 2
+    assert report["scenes_without_annotations"] == 2
+    assert report["shapes"] == {"boxes": 5, "polygons": 1}
+    dog, cat, bird = report["categories"]
+    assert (dog["category"], cat["category"], bird["category"]) == ("dog", "cat", "bird")
+    assert dog | {"width": None, "height": None} == {
+        "category": "dog", "annotations": 4, "labels": 0, "scenes": 3, "boxes": 4,
+        "polygons": 0, "small": 2, "medium": 1, "large": 1, "width": None, "height": None,
+    }  # fmt: skip
+    # dog widths 10, 40, 0, 100 → sorted 0, 10, 40, 100
+    assert dog["width"] == {"min": 0.0, "q25": 7.5, "median": 25.0, "q75": 55.0, "max": 100.0}
+    assert dog["height"] == {"min": 4.0, "q25": 16.0, "median": 30.0, "q75": 55.0, "max": 100.0}
+    assert (cat["annotations"], cat["labels"], cat["scenes"], cat["polygons"]) == (2, 1, 2, 1)
+    assert (cat["small"], cat["medium"], cat["large"]) == (1, 1, 0)
+    assert bird == {
+        "category": "bird", "annotations": 0, "labels": 1, "scenes": 0, "boxes": 0,
+        "polygons": 0, "small": 0, "medium": 0, "large": 0, "width": None, "height": None,
+    }  # fmt: skip
+    sizes = report["image_sizes"]
+    assert sizes["width"] == {"min": 100, "median": 100.0, "max": 200}
+    assert sizes["height"] == {"min": 50, "median": 50.0, "max": 80}
+    assert sizes["distinct"] == [
+        {"width": 100, "height": 50, "scenes": 4},
+        {"width": 200, "height": 80, "scenes": 1},
+    ]
+    buckets = report["annotation_sizes"]
+    assert (buckets["small"], buckets["medium"], buckets["large"]) == (3, 2, 1)
+    problems = report["problems"]
+    assert problems["zero_area"] == {
+        "count": 1,
+        "examples": [{"key": "b", "annotation": 1, "category": "dog"}],
+    }
+    assert problems["inverted"] == {"count": 0, "examples": []}
+    assert problems["out_of_image"]["count"] == 2
+    assert problems["out_of_image"]["examples"] == [
+        {"key": "d", "annotation": 0, "category": "cat"},
+        {"key": "d", "annotation": 1, "category": "dog"},
+    ]
+    # a, b and e share identical PNG bytes; c has other pixels, d another size
+    duplicates = problems["duplicate_images"]
+    assert duplicates["count"] == 2
+    assert [g["keys"] for g in duplicates["groups"]] == [["a", "b", "e"]]
+    assert len(duplicates["groups"][0]["sha256"]) == 64
+    json.dumps(report, allow_nan=False)
+
+
+def test_tarball_stream_is_never_decoded(tmp_path, no_decoding: None) -> None:
+    path = tmp_path / "data.tar"
+    with SceneWriter(path) as writer:
+        for scene in scenes():
+            writer.write(scene)
+    assert collect_stats(iter_scenes(path)) == collect_stats(scenes())
+
+
+def test_empty_stream_gives_zeros() -> None:
+    report = collect_stats([])
+    assert report["scenes"] == 0
+    assert report["categories"] == []
+    assert report["image_sizes"] == {"width": None, "height": None, "distinct": []}
+    assert report["annotation_sizes"]["width"] is None
+    assert report["problems"]["duplicate_images"] == {"count": 0, "groups": []}
+
+
+def test_keys_default_to_stream_position() -> None:
+    unnamed = [s.assign(key=None) for s in scenes()]
+    report = collect_stats(unnamed)
+    assert report["problems"]["duplicate_images"]["groups"][0]["keys"] == [
+        "000000",
+        "000001",
+        "000004",
+    ]
+
+
+def test_by_metadata_groups_with_missing_first() -> None:
+    report = collect_stats(scenes(), by="metadata.source")
+    assert report["by"] == "metadata.source"
+    groups = {g["group"]: g for g in report["groups"]}
+    assert [g["group"] for g in report["groups"]] == [None, "s1", "s2"]
+    assert {k: g["scenes"] for k, g in groups.items()} == {None: 1, "s1": 2, "s2": 2}
+    assert {k: g["annotations"] for k, g in groups.items()} == {None: 2, "s1": 2, "s2": 2}
+    assert groups["s2"]["labels"] == 2
+    assert groups["s2"]["problems"]["duplicate_images"]["groups"][0]["keys"] == ["b", "e"]
+    assert set(report["groups"][0]) == TOP_KEYS | {"group"}
+
+
+def test_by_categories_counts_a_scene_in_each_of_its_groups() -> None:
+    report = collect_stats(scenes(), by="categories")
+    counts = {g["group"]: g["scenes"] for g in report["groups"]}
+    # c has nothing; b has dog + the label bird; e has the label cat
+    assert counts == {None: 1, "bird": 1, "cat": 3, "dog": 3}
+
+
+def test_bad_key_fails_before_reading() -> None:
+    def stream():
+        raise AssertionError("read a scene")
+        yield
+
+    with pytest.raises(ValueError, match="unknown key 'source'"):
+        collect_stats(stream(), by="source")
+
+
+def test_report_tables_mirror_the_report() -> None:
+    report = collect_stats(scenes(), by="metadata.source")
+    tables = {t["title"].split(" (")[0]: t for t in report_tables(report)}
+    assert ["scenes", 5] in [list(r) for r in tables["Summary"]["rows"]]
+    categories = tables["Categories"]["rows"]
+    assert categories[0][:6] == ["dog", 4, 3, 0, 4, 0]
+    assert categories[-1][:3] == ["(all)", 6, 3]
+    problems = {row[0]: row[1] for row in tables["Problems"]["rows"]}
+    assert problems == {"zero_area": 1, "inverted": 0, "out_of_image": 2, "duplicate_images": 2}
+    assert [row[0] for row in tables["By metadata.source"]["rows"]] == ["(missing)", "s1", "s2"]
+
+
+def test_examples_are_capped_but_counts_exact() -> None:
+    accumulator = StatsAccumulator(max_examples=2)
+    for i in range(5):
+        accumulator.add(Scene(CATS, png(10, 10), [box("dog", 0, 0, 20, 5)], key=f"k{i}"))
+    out = accumulator.report()["problems"]["out_of_image"]
+    assert out["count"] == 5
+    assert [e["key"] for e in out["examples"]] == ["k0", "k1"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["dog", "cat", "bird"]),
+            st.floats(-20, 120, allow_nan=False),
+            st.floats(-20, 120, allow_nan=False),
+            st.floats(0, 150, allow_nan=False),
+            st.floats(0, 150, allow_nan=False),
+        ),
+        max_size=12,
+    ),
+    st.integers(1, 4),
+)
+def test_totals_are_consistent(boxes, n_scenes) -> None:
+    anns = [box(name, x, y, x + w, y + h) for name, x, y, w, h in boxes]
+    image = ImageSource.from_bytes(png(100, 100), dimensions=(100, 100))
+    data = [Scene(CATS, image, anns[i::n_scenes], key=f"s{i}") for i in range(n_scenes)]
+    report = collect_stats(data)
+    cats = report["categories"]
+    assert report["annotations"] == len(anns) == sum(c["annotations"] for c in cats)
+    sizes = report["annotation_sizes"]
+    assert sizes["small"] + sizes["medium"] + sizes["large"] == len(anns)
+    assert report["shapes"]["boxes"] == len(anns)
+    outside = sum(a.x1 < 0 or a.y1 < 0 or a.x2 > 100 or a.y2 > 100 for a in anns)
+    assert report["problems"]["out_of_image"]["count"] == outside
+    assert report["problems"]["zero_area"]["count"] == sum(a.area() == 0 for a in anns)
+    assert report["problems"]["duplicate_images"]["count"] == n_scenes - 1
+    for c in cats:
+        assert c["scenes"] <= n_scenes
+        if c["annotations"]:
+            assert c["width"]["min"] <= c["width"]["median"] <= c["width"]["max"]
