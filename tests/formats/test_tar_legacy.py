@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "tests" / "data" / "legacy"
 EXPECTED = json.loads((LEGACY / "expected.json").read_text("utf-8"))
 ORIGINAL_PYTHON = ROOT / ".venv-mira-0.9.36" / "bin" / "python"
+PNG = encode_image(make_image(8, 6))
+WHERE = "t.tar: member 0"
 
 
 def sha256(pixels: np.ndarray) -> str:
@@ -358,6 +360,30 @@ def test_property_integer_scenes_survive_a_legacy_round_trip_exactly(scene):
     assert encode_legacy_proto(back) == proto
 
 
+FLOAT = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(FLOAT, min_size=4, max_size=4),
+    st.lists(st.tuples(FLOAT, FLOAT), min_size=3, max_size=6),
+)
+def test_property_float_coordinates_are_rounded_half_to_even(box, points):
+    cats = Categories(["a"])
+    x1, x2 = sorted(box[:2])
+    y1, y2 = sorted(box[2:])
+    if points[0] == points[-1]:
+        points.append((points[0][0] + 1, points[0][1]))
+    scene = Scene(
+        cats,
+        PNG,
+        [Annotation(cats["a"], x1, y1, x2, y2), Annotation(cats["a"], points=points)],
+    )
+    back = decode_legacy_scene(encode_legacy_proto(scene), PNG, WHERE)
+    assert back.annotations[0].x1y1x2y2() == tuple(float(round(v)) for v in (x1, y1, x2, y2))
+    assert back.annotations[1].points.tolist() == [[round(x), round(y)] for x, y in points]
+
+
 # -------------------------------------------------------- the original reads what we write
 READ_WITH_ORIGINAL = r"""
 import hashlib, json, sys
@@ -491,10 +517,6 @@ def proto(**changes) -> bytes:
     }
     scene.update(changes)
     return m.Scene(**scene).SerializeToString()
-
-
-PNG = encode_image(make_image(8, 6))
-WHERE = "t.tar: member 0"
 
 
 def test_truncated_protobuf_member_names_the_member(tmp_path):
