@@ -315,7 +315,7 @@ def clip_polygon(points: Any, x1: float, y1: float, x2: float, y2: float) -> lis
         clipped = shapely.intersection(geom, shapely.box(x1, y1, x2, y2))
     except shapely.errors.GEOSException as exc:
         raise ValidationError(
-            f"cannot clip polygon with {len(geom.exterior.coords) - 1} points to "
+            f"cannot clip polygon with {len(np.asarray(points))} points to "
             f"({x1}, {y1}, {x2}, {y2}): {exc}"
         ) from exc
     return _exterior_pieces(clipped)

@@ -217,6 +217,43 @@ class Scene:
         """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
         return self._categories.bboxes_from_group(self._annotations)
 
+    # geometry operations: mira/ops/dedupe.py, crop.py, resize.py and tiling.py
+    def compute_iou(self, other: Scene) -> np.ndarray:
+        """(N, M) IoU of this scene's annotations with `other`'s; negative where classes differ."""
+        from mira.ops.dedupe import compute_iou
+
+        return compute_iou(self, other)
+
+    def drop_duplicates(self, threshold: float = 1, method: str = "iou") -> Scene:
+        """Drop annotations overlapped at >= threshold by a larger-or-equal one of their class."""
+        from mira.ops.dedupe import drop_duplicates
+
+        return drop_duplicates(self, threshold=threshold, method=method)
+
+    def crop(self, x1: int, y1: int, x2: int, y2: int) -> Scene:
+        """The pixels in [x1, x2) x [y1, y2), annotations clipped and masks moved along."""
+        from mira.ops.crop import crop
+
+        return crop(self, x1, y1, x2, y2)
+
+    def resize(self, resize_config: Mapping[str, Any]) -> Scene:
+        """Resize per a ResizeConfig dict; annotations and masks are scaled with the pixels."""
+        from mira.ops.resize import resize_scene
+
+        return resize_scene(self, resize_config)
+
+    def to_subcrops(self, max_size: int, oversized: str = "error") -> list[Scene]:
+        """Crops of at most max_size that never cut an annotation and hold all of them."""
+        from mira.ops.tiling import to_subcrops
+
+        return to_subcrops(self, max_size, oversized=oversized)
+
+    def tile(self, size: int, overlap: float = 0.2, min_visibility: float = 0.0) -> list[Scene]:
+        """Overlapping size x size windows covering the image, annotations clipped to each."""
+        from mira.ops.tiling import tile
+
+        return tile(self, size, overlap=overlap, min_visibility=min_visibility)
+
     # augmentation: mira/ops/augment.py
     def augment(
         self, augmenter: Any = None, min_visibility: float | None = None

@@ -1,0 +1,144 @@
+"""Duplicate annotations: pairwise IoU between scenes and `drop_duplicates`, per scene and
+over a stream of scenes (the `mira dedupe` command). Nothing here decodes an image."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mira import geometry
+from mira.errors import ValidationError
+
+if TYPE_CHECKING:
+    from mira.core import Annotation, Scene
+
+
+def _boxes(annotations: Sequence[Annotation]) -> np.ndarray:
+    return np.array([(a.x1, a.y1, a.x2, a.y2) for a in annotations], dtype=np.float64).reshape(
+        -1, 4
+    )
+
+
+def annotation_iou(a: Sequence[Annotation], b: Sequence[Annotation]) -> np.ndarray:
+    """(N, M) IoU of two annotation lists, negated where the category names differ.
+
+    Box pairs use box IoU; any pair involving a polygon is computed exactly. A pair of
+    different categories that does not overlap gives 0.0 (never -0.0).
+    """
+    out = geometry.box_iou(_boxes(a), _boxes(b))
+    poly_a = np.array([not x.is_rect for x in a], dtype=bool)
+    poly_b = np.array([not x.is_rect for x in b], dtype=bool)
+    if poly_a.any() or poly_b.any():
+        exact = geometry.shape_iou([x.points for x in a], [x.points for x in b])
+        mixed = poly_a[:, None] | poly_b[None, :]
+        out[mixed] = exact[mixed]
+    names_a = np.array([x.category.name for x in a], dtype=object)
+    names_b = np.array([x.category.name for x in b], dtype=object)
+    differ = names_a[:, None] != names_b[None, :]
+    out[differ] = -out[differ] + 0.0
+    return out
+
+
+def compute_iou(scene: Scene, other: Scene) -> np.ndarray:
+    """`Scene.compute_iou`: (N, M) IoU of this scene's annotations with the other's."""
+    return annotation_iou(scene.annotations, other.annotations)
+
+
+def check_threshold(threshold: Any) -> float:
+    """Thresholds are fractions in (0, 1]."""
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise ValidationError(f"threshold must be a number, got {threshold!r}") from None
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ValidationError(f"threshold must be in (0, 1], got {threshold!r}")
+    return value
+
+
+def duplicates(annotations: Sequence[Annotation], threshold: float, method: str) -> np.ndarray:
+    """(N,) bool, True for annotations `drop_duplicates` removes.
+
+    The reference rule: within a category, an annotation is a duplicate when a
+    larger-or-equal annotation of the same category overlaps it at or above `threshold`
+    (IoU, or coverage = the share of its area inside the other). Ties in area are broken
+    by position: of equal-area duplicates the last one is kept. Categories whose
+    annotations are all boxes use box maths; any polygon makes the category exact.
+    """
+    n = len(annotations)
+    result = np.zeros(n, dtype=bool)
+    names = [a.category.name for a in annotations]
+    if len(set(names)) == n:
+        return result
+    group_of: dict[str, int] = {}
+    groups = np.array([group_of.setdefault(name, len(group_of)) for name in names])
+    has_polygon = np.zeros(len(group_of), dtype=bool)
+    for g, a in zip(groups, annotations, strict=True):
+        if not a.is_rect:
+            has_polygon[g] = True
+    exact = has_polygon[groups]
+    boxes = np.flatnonzero(~exact)
+    if len(boxes) > 1:
+        b = _boxes([annotations[i] for i in boxes])
+        order = np.argsort(geometry.box_areas(b), kind="stable")
+        hit = geometry.dominated_boxes(b[order], threshold, method, groups=groups[boxes][order])
+        result[boxes[order]] = hit
+    shapes = np.flatnonzero(exact)
+    if len(shapes) > 1:
+        points = [annotations[i].points for i in shapes]
+        order = np.argsort(geometry.shape_areas(points), kind="stable")
+        hit = geometry.dominated_shapes(
+            [points[i] for i in order], threshold, method, groups=groups[shapes][order]
+        )
+        result[shapes[order]] = hit
+    return result
+
+
+def drop_duplicates(scene: Scene, threshold: float = 1, method: str = "iou") -> Scene:
+    """`Scene.drop_duplicates`: the scene without duplicate annotations, survivors in
+    their original order (see `duplicates` for the rule)."""
+    threshold = check_threshold(threshold)
+    geometry.check_method(method)
+    dropped = duplicates(scene.annotations, threshold, method)
+    if not dropped.any():
+        return scene
+    kept = [a for a, gone in zip(scene.annotations, dropped, strict=True) if not gone]
+    return scene.assign(annotations=kept)
+
+
+def dedupe_scenes(
+    scenes: Iterable[Scene],
+    threshold: float = 1.0,
+    method: str = "iou",
+    report: dict[str, Any] | None = None,
+) -> Iterator[Scene]:
+    """Drop duplicates scene by scene, as a stream; `report` (filled while iterating)
+    gets scene and per-category counts of annotations before, removed and after."""
+    threshold = check_threshold(threshold)
+    geometry.check_method(method)
+    report = {} if report is None else report
+    per_category: dict[str, dict[str, int]] = {}
+    totals = {"before": 0, "removed": 0, "after": 0}
+    report.update(
+        scenes=0, threshold=threshold, method=method, annotations=totals, categories=per_category
+    )
+    for scene in scenes:
+        dropped = duplicates(scene.annotations, threshold, method)
+        for name in scene.categories.names:
+            per_category.setdefault(name, {"before": 0, "removed": 0, "after": 0})
+        for annotation, gone in zip(scene.annotations, dropped, strict=True):
+            counts = per_category[annotation.category.name]
+            counts["before"] += 1
+            counts["removed"] += int(gone)
+            counts["after"] += int(not gone)
+        removed = int(dropped.sum())
+        totals["before"] += len(dropped)
+        totals["removed"] += removed
+        totals["after"] += len(dropped) - removed
+        report["scenes"] += 1
+        if removed:
+            kept = [a for a, gone in zip(scene.annotations, dropped, strict=True) if not gone]
+            scene = scene.assign(annotations=kept)
+        yield scene
