@@ -18,10 +18,15 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
+from numbers import Integral
 
 import numpy as np
+
+from mira.errors import ValidationError
+
+_MULTI = (set, frozenset, list)
 
 
 def largest_remainder(weights: Sequence, total: int) -> list[int]:
@@ -38,6 +43,109 @@ def largest_remainder(weights: Sequence, total: int) -> list[int]:
     for i in order[: total - sum(counts)]:
         counts[i] += 1
     return counts
+
+
+def partition(n: int, weights: list[float], rng, stratify, group, preserve) -> list[list[int]]:
+    """The checked arguments of `split_indices` → index lists, one per part."""
+    k = len(weights)
+    members, unit_of = _units(group, n)
+    fixed = _preserved_units(preserve, members, unit_of, group, k)
+    item_labels, n_labels = _labels(stratify, n)
+
+    part_of = [-1] * len(members)
+    filled = [0] * k
+    for unit, part in fixed.items():
+        part_of[unit] = part
+        filled[part] += len(members[unit])
+    free = [u for u in range(len(members)) if u not in fixed]
+    quotas = _quotas(largest_remainder(weights, n), filled, n - sum(filled))
+    if free:
+        multi = stratify is not None and any(isinstance(v, _MULTI) for v in stratify)
+        place(free, members, item_labels, n_labels, multi, quotas, part_of, rng)
+    parts: list[list[int]] = [[] for _ in range(k)]
+    for item in range(n):
+        parts[part_of[unit_of[item]]].append(item)
+    return parts
+
+
+def _units(group: list | None, n: int) -> tuple[list[list[int]], list[int]]:
+    """Units of placement: groups in order of first appearance (each item alone if none)."""
+    if group is None:
+        return [[i] for i in range(n)], list(range(n))
+    index: dict[Hashable, int] = {}
+    members: list[list[int]] = []
+    unit_of = []
+    for item, value in enumerate(group):
+        try:
+            unit = index.setdefault(value, len(members))
+        except TypeError:
+            raise ValidationError(
+                f"group[{item}] is not hashable: {type(value).__name__}"
+            ) from None
+        if unit == len(members):
+            members.append([])
+        members[unit].append(item)
+        unit_of.append(unit)
+    return members, unit_of
+
+
+def _preserved_units(preserve, members, unit_of, group, k) -> dict[int, int]:
+    """Unit → part for units with preserved items; a group preserved in two parts is an error."""
+    fixed: dict[int, int] = {}
+    if preserve is None:
+        return fixed
+    for item, value in enumerate(preserve):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ValidationError(f"preserve[{item}] must be a part index or None, got {value!r}")
+        if not -k <= value < k:
+            raise ValidationError(
+                f"preserve[{item}] is {value}, but there are {k} parts (valid: 0..{k - 1})"
+            )
+        part = int(value) % k
+        unit = unit_of[item]
+        if fixed.setdefault(unit, part) != part:
+            raise ValidationError(
+                f"group {group[item]!r} has items preserved in parts {fixed[unit]} and {part}"
+            )
+    return fixed
+
+
+def _labels(stratify: list | None, n: int) -> tuple[list[tuple[int, ...]], int]:
+    """Per item, a tuple of label ids; ids follow first appearance in a hash-free order."""
+    if stratify is None:
+        return [()] * n, 0
+    multi = any(isinstance(v, _MULTI) for v in stratify)
+    ids: dict[Hashable, int] = {}
+    result = []
+    for item, value in enumerate(stratify):
+        values = _sorted_labels(value) if multi and isinstance(value, _MULTI) else [value]
+        try:
+            result.append(tuple(sorted({ids.setdefault(v, len(ids)) for v in values})))
+        except TypeError:
+            raise ValidationError(
+                f"stratify[{item}] is not hashable: {type(value).__name__}"
+            ) from None
+    return result, len(ids)
+
+
+def _sorted_labels(values) -> list:
+    """A set's labels in an order that does not depend on PYTHONHASHSEED."""
+    try:
+        return sorted(values, key=lambda v: (type(v).__name__, v))
+    except TypeError:
+        return sorted(values, key=lambda v: (type(v).__name__, repr(v)))
+
+
+def _quotas(targets: list[int], filled: list[int], remaining: int) -> list[int]:
+    """Items still wanted per part; re-apportioned when preserved items overfill a part."""
+    offsets = [max(t - f, 0) for t, f in zip(targets, filled, strict=True)]
+    if remaining == 0:
+        return [0] * len(targets)
+    if sum(offsets) == remaining:
+        return offsets
+    return largest_remainder(offsets, remaining)
 
 
 def place(free, members, item_labels, n_labels, multi, quotas, part_of, rng) -> None:

@@ -12,19 +12,31 @@ arguments and the seed, never on ``hash()``.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Hashable, Sequence
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from mira.errors import ValidationError
-from mira.ops._partition import largest_remainder, place
+from mira.errors import FormatError, OutputError, ValidationError
+from mira.ops._partition import largest_remainder, partition
+from mira.ops.keys import REQUIRED, Key, hashable, parse_key
 
-__all__ = ["largest_remainder", "split_collection", "split_indices"]
-
-_MULTI = (set, frozenset, list)
+__all__ = [
+    "largest_remainder",
+    "output_paths",
+    "part_names",
+    "split_collection",
+    "split_file",
+    "split_indices",
+]
 
 
 def split_indices(
@@ -55,44 +67,244 @@ def split_indices(
     rng = _make_rng(random_state)
     if n == 0:
         return [[] for _ in range(k)]
-
-    members, unit_of = _units(group, n)
-    fixed = _preserved_units(preserve, members, unit_of, group, k)
-    item_labels, n_labels = _labels(stratify, n)
-
-    part_of = [-1] * len(members)
-    filled = [0] * k
-    for unit, part in fixed.items():
-        part_of[unit] = part
-        filled[part] += len(members[unit])
-    free = [u for u in range(len(members)) if u not in fixed]
-    quotas = _quotas(largest_remainder(weights, n), filled, n - sum(filled))
-    if free:
-        multi = stratify is not None and any(isinstance(v, _MULTI) for v in stratify)
-        place(free, members, item_labels, n_labels, multi, quotas, part_of, rng)
-    parts: list[list[int]] = [[] for _ in range(k)]
-    for item in range(n):
-        parts[part_of[unit_of[item]]].append(item)
-    return parts
+    return partition(n, weights, rng, stratify, group, preserve)
 
 
 def split_collection(collection, sizes, random_state=42, stratify=None, group=None, preserve=None):
     """`SceneCollection.split`: one collection per size; stratify/group may be a KEY string."""
-    from mira.ops.keys import hashable, parse_key
-
     scenes = list(collection)
     if isinstance(stratify, str):
         key = parse_key(stratify)
-        stratify = [key.value(s, name=_name(s, i)) for i, s in enumerate(scenes)]
-        stratify = [v if key.is_multi else hashable(v) for v in stratify]
+        stratify = [_stratum(key, s, REQUIRED, _name(s, i)) for i, s in enumerate(scenes)]
     if isinstance(group, str):
         key = parse_key(group)
         group = [hashable(key.value(s, name=_name(s, i))) for i, s in enumerate(scenes)]
     parts = split_indices(len(scenes), sizes, random_state, stratify, group, preserve)
-    return [
-        collection.assign(scenes=[scenes[i] for i in part], categories=collection.categories)
-        for part in parts
-    ]
+    return [collection.assign(scenes=[scenes[i] for i in part]) for part in parts]
+
+
+def split_file(
+    inputs: str | Sequence[str],
+    sizes: Sequence[float],
+    names: Sequence[str] | None = None,
+    out_dir: str | None = None,
+    random_state: int = 42,
+    stratify: str | None = None,
+    group: str | None = None,
+    preserve: str | None = None,
+    missing: Any = REQUIRED,
+    force: bool = False,
+    progress: Callable[[Iterable, str], Iterable] | None = None,
+) -> dict[str, Any]:
+    """Split tarball(s) into one tarball per part, streaming, without decoding an image.
+
+    Pass 1 reads the records to collect the KEY values and decides; pass 2 re-reads and
+    writes every part in one sweep (image bytes copied). Standard input ("-") is spooled
+    to a temporary file so it can be read twice. All parts are written atomically: after
+    an error none is left. Outputs are ``{stem}-{name}.tar`` beside the input or in
+    ``out_dir``. Returns a JSON-ready report (see `_report`).
+    """
+    from mira.formats import SceneWriter, iter_scenes
+    from mira.formats.tario import STDIO, check_output, expand_inputs
+
+    weights = _check_sizes(sizes)
+    names = part_names(names, len(weights))
+    keys = {
+        role: parse_key(text)
+        for role, text in (("stratify", stratify), ("group", group), ("preserve", preserve))
+        if text is not None
+    }
+    if "preserve" in keys and keys["preserve"].kind != "metadata":
+        raise ValidationError(f"preserve needs a metadata.PATH key, got {preserve!r}")
+    paths = expand_inputs(inputs)
+    outputs = output_paths(paths, names, out_dir)
+    for path in outputs:
+        check_output(path, paths, force)
+    show = progress or (lambda items, _description: items)
+    with _readable(paths, STDIO) as sources:
+        values = _collect(show(iter_scenes(sources), "Reading keys"), keys, names, missing)
+        if not values["count"]:
+            raise ValidationError(f"{', '.join(paths)}: no scenes to split")
+        parts = split_indices(
+            values["count"],
+            weights,
+            random_state,
+            values.get("stratify"),
+            values.get("group"),
+            values.get("preserve"),
+        )
+        part_of = [0] * values["count"]
+        for index, part in enumerate(parts):
+            for item in part:
+                part_of[item] = index
+        writers = [SceneWriter(path, force=force, inputs=paths) for path in outputs]
+        tallies: list[dict[str, int]] = [{} for _ in names]
+        categories: dict[str, None] = {}
+        try:
+            count = 0
+            for scene in show(iter_scenes(sources), "Writing parts"):
+                if count >= len(part_of):
+                    raise FormatError(f"{', '.join(paths)}: changed while being split")
+                writers[part_of[count]].write(scene)
+                categories.update(dict.fromkeys(scene.categories.names))
+                tally = tallies[part_of[count]]
+                for annotation in scene.annotations:
+                    name = annotation.category.name
+                    tally[name] = tally.get(name, 0) + 1
+                count += 1
+            if count != len(part_of):
+                raise FormatError(f"{', '.join(paths)}: changed while being split")
+        except BaseException:
+            for writer in writers:
+                writer.abort()
+            raise
+        _commit_all(writers, outputs)
+    report = {
+        "inputs": paths,
+        "seed": random_state,
+        "sizes": weights,
+        "stratify": stratify,
+        "group": group,
+        "preserve": preserve,
+        "scenes": values["count"],
+        "annotations": sum(sum(t.values()) for t in tallies),
+        "categories": list(categories),
+        "parts": [],
+        "groups": _group_check(group, values.get("group"), part_of),
+    }
+    targets = largest_remainder(weights, values["count"])
+    preserved = values.get("preserve") or []
+    for index, (name, path) in enumerate(zip(names, outputs, strict=True)):
+        tally = tallies[index]
+        report["parts"].append(
+            {
+                "name": name,
+                "path": path,
+                "size": weights[index],
+                "target": targets[index],
+                "scenes": len(parts[index]),
+                "preserved": sum(1 for p in preserved if p == index),
+                "annotations": sum(tally.values()),
+                "categories": {
+                    c: {"annotations": tally.get(c, 0), "percent": _percent(c, index, tallies)}
+                    for c in categories
+                },
+            }
+        )
+    return report
+
+
+def part_names(names: Sequence[str] | None, count: int) -> list[str]:
+    """The given names, checked, or the defaults: train/test, train/val/test, else part0..."""
+    if names is None or len(names) == 0:
+        defaults = {2: ["train", "test"], 3: ["train", "val", "test"]}
+        return defaults.get(count, [f"part{i}" for i in range(count)])
+    names = list(names)
+    if len(names) != count:
+        raise ValidationError(f"{len(names)} names given for {count} sizes")
+    for name in names:
+        if not name or name in (".", "..") or "/" in name or os.sep in name:
+            raise ValidationError(f"part name {name!r} cannot be used in a file name")
+    if len(set(names)) != len(names):
+        raise ValidationError(f"part names must be unique, got {' '.join(names)}")
+    return names
+
+
+def output_paths(paths: list[str], names: list[str], out_dir: str | None) -> list[str]:
+    """``{stem}-{name}.tar``: the stem of a single input, shards' common stem, or "split"."""
+    if paths == ["-"]:
+        stem, folder = "split", "."
+    else:
+        stem = _stem(os.path.basename(paths[0]))
+        if len(paths) > 1:
+            stem = re.sub(r"-\d+$", "", stem)
+        folder = os.path.dirname(paths[0])
+    folder = folder if out_dir is None else out_dir
+    if out_dir is not None and not os.path.isdir(out_dir):
+        raise OutputError(f"{out_dir}: output folder does not exist")
+    return [os.path.join(folder, f"{stem}-{name}.tar") for name in names]
+
+
+def _stem(filename: str) -> str:
+    for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar"):
+        if filename.endswith(suffix) and len(filename) > len(suffix):
+            return filename[: -len(suffix)]
+    return os.path.splitext(filename)[0] or filename
+
+
+@contextlib.contextmanager
+def _readable(paths: list[str], stdin: str) -> Iterator[list[str]]:
+    """The inputs, with standard input copied to a temporary file so it can be read twice."""
+    if stdin not in paths:
+        yield paths
+        return
+    handle = tempfile.NamedTemporaryFile(prefix="mira-split-", suffix=".tar", delete=False)
+    try:
+        with handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        yield [handle.name if p == stdin else p for p in paths]
+    finally:
+        os.unlink(handle.name)
+
+
+def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], missing: Any):
+    """Pass 1: the number of scenes and, per role, one value per scene."""
+    values: dict[str, Any] = {role: [] for role in keys}
+    count = 0
+    for count, scene in enumerate(scenes, start=1):
+        name = _name(scene, count - 1)
+        if "stratify" in keys:
+            values["stratify"].append(_stratum(keys["stratify"], scene, missing, name))
+        if "group" in keys:
+            values["group"].append(hashable(keys["group"].value(scene, missing, name)))
+        if "preserve" in keys:
+            value = keys["preserve"].value(scene, None, name)
+            if value is not None and value not in names:
+                raise ValidationError(
+                    f"scene {name}: {keys['preserve'].text} is {value!r}, which is not a "
+                    f"part name ({', '.join(names)})"
+                )
+            values["preserve"].append(None if value is None else names.index(value))
+    values["count"] = count
+    return values
+
+
+def _commit_all(writers: list[Any], outputs: list[str]) -> None:
+    """Commit every part; if one fails, abort the rest and remove those already committed."""
+    for index, writer in enumerate(writers):
+        try:
+            writer.close()
+        except BaseException:
+            for later in writers[index + 1 :]:
+                later.abort()
+            for path in outputs[:index]:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
+
+
+def _group_check(key: str | None, groups: list | None, part_of: list[int]) -> dict | None:
+    """An independent check that no group value occurs in two parts."""
+    if key is None or groups is None:
+        return None
+    seen: dict[Hashable, set[int]] = {}
+    for value, part in zip(groups, part_of, strict=True):
+        seen.setdefault(value, set()).add(part)
+    crossing = sum(1 for parts in seen.values() if len(parts) > 1)
+    return {"key": key, "count": len(seen), "crossing": crossing}
+
+
+def _percent(category: str, index: int, tallies: list[dict[str, int]]) -> float:
+    total = sum(t.get(category, 0) for t in tallies)
+    return round(100 * tallies[index].get(category, 0) / total, 2) if total else 0.0
+
+
+def _stratum(key: Key, scene: Any, missing: Any, name: str) -> Hashable:
+    """A scene's stratum: a frozenset of labels for ``categories`` or a list value."""
+    value = key.value(scene, missing=missing, name=name)
+    if not key.is_multi and isinstance(value, list):
+        return frozenset(hashable(v) for v in value)
+    return hashable(value)
 
 
 def _name(scene: Any, index: int) -> str:
@@ -153,83 +365,3 @@ def _make_rng(random_state: Any) -> np.random.Generator:
     ):
         raise ValidationError(f"random_state must be a non-negative integer, got {random_state!r}")
     return np.random.default_rng(random_state)
-
-
-def _units(group: list | None, n: int) -> tuple[list[list[int]], list[int]]:
-    """Units of placement: groups in order of first appearance (each item alone if none)."""
-    if group is None:
-        return [[i] for i in range(n)], list(range(n))
-    index: dict[Hashable, int] = {}
-    members: list[list[int]] = []
-    unit_of = []
-    for item, value in enumerate(group):
-        try:
-            unit = index.setdefault(value, len(members))
-        except TypeError:
-            raise ValidationError(
-                f"group[{item}] is not hashable: {type(value).__name__}"
-            ) from None
-        if unit == len(members):
-            members.append([])
-        members[unit].append(item)
-        unit_of.append(unit)
-    return members, unit_of
-
-
-def _preserved_units(preserve, members, unit_of, group, k) -> dict[int, int]:
-    """Unit → part for units with preserved items; a group preserved in two parts is an error."""
-    fixed: dict[int, int] = {}
-    if preserve is None:
-        return fixed
-    for item, value in enumerate(preserve):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise ValidationError(f"preserve[{item}] must be a part index or None, got {value!r}")
-        if not -k <= value < k:
-            raise ValidationError(
-                f"preserve[{item}] is {value}, but there are {k} parts (valid: 0..{k - 1})"
-            )
-        part = int(value) % k
-        unit = unit_of[item]
-        if fixed.setdefault(unit, part) != part:
-            raise ValidationError(
-                f"group {group[item]!r} has items preserved in parts {fixed[unit]} and {part}"
-            )
-    return fixed
-
-
-def _labels(stratify: list | None, n: int) -> tuple[list[tuple[int, ...]], int]:
-    """Per item, a tuple of label ids; ids follow first appearance in a hash-free order."""
-    if stratify is None:
-        return [()] * n, 0
-    multi = any(isinstance(v, _MULTI) for v in stratify)
-    ids: dict[Hashable, int] = {}
-    result = []
-    for item, value in enumerate(stratify):
-        values = _sorted_labels(value) if multi and isinstance(value, _MULTI) else [value]
-        try:
-            result.append(tuple(sorted({ids.setdefault(v, len(ids)) for v in values})))
-        except TypeError:
-            raise ValidationError(
-                f"stratify[{item}] is not hashable: {type(value).__name__}"
-            ) from None
-    return result, len(ids)
-
-
-def _sorted_labels(values) -> list:
-    """A set's labels in an order that does not depend on PYTHONHASHSEED."""
-    try:
-        return sorted(values, key=lambda v: (type(v).__name__, v))
-    except TypeError:
-        return sorted(values, key=lambda v: (type(v).__name__, repr(v)))
-
-
-def _quotas(targets: list[int], filled: list[int], remaining: int) -> list[int]:
-    """Items still wanted per part; re-apportioned when preserved items overfill a part."""
-    offsets = [max(t - f, 0) for t, f in zip(targets, filled, strict=True)]
-    if remaining == 0:
-        return [0] * len(targets)
-    if sum(offsets) == remaining:
-        return offsets
-    return largest_remainder(offsets, remaining)
