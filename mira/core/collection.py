@@ -173,6 +173,23 @@ class SceneCollection:
 
         return save_placeholder(self._scenes, filename, colormap, background, force=force)
 
+    # operations: mira/ops/split.py
+    def split(
+        self,
+        sizes: Sequence[float],
+        random_state: int = 42,
+        stratify: Sequence[Any] | str | None = None,
+        group: Sequence[Any] | str | None = None,
+        preserve: Sequence[int | None] | None = None,
+    ) -> list[SceneCollection]:
+        """One collection per size: exact, group-safe, stratified, reproducible splits.
+
+        `stratify`/`group` are per-scene values or a KEY (`categories`, `metadata.PATH`).
+        """
+        from mira.ops.split import split_collection
+
+        return split_collection(self, sizes, random_state, stratify, group, preserve)
+
     @classmethod
     def load(
         cls,
