@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",
+    "split": "split",
     "augment": "augment",
 }
 
@@ -57,7 +58,8 @@ def root(
 
 
 for _name, _module in COMMANDS.items():
-    app.command(_name)(importlib.import_module(f"mira_cli.commands.{_module}").run)
+    _command = importlib.import_module(f"mira_cli.commands.{_module}")
+    app.command(_name, cls=getattr(_command, "COMMAND_CLASS", None))(_command.run)
 
 
 def main() -> None:
