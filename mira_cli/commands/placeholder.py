@@ -17,9 +17,24 @@ ColormapOpt = Annotated[
         help="YAML/JSON map of category → [r, g, b] or '#rrggbb' [default: distinct colours].",
     ),
 ]
+
+
+def _background(value: str) -> str:
+    from mira.errors import ValidationError
+    from mira.ops.placeholder import parse_background
+
+    try:
+        parse_background(value)
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
+
+
 BackgroundOpt = Annotated[
     str,
-    typer.Option("--background", help="Background: a grey level 0-255 or '#rrggbb'."),
+    typer.Option(
+        "--background", callback=_background, help="Background: a grey level 0-255 or '#rrggbb'."
+    ),
 ]
 
 

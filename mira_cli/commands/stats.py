@@ -9,11 +9,23 @@ import typer
 from mira_cli import output
 from mira_cli.options import InputArg, JsonOpt
 
+
+def _key(value: str | None) -> str | None:
+    from mira.errors import ValidationError
+    from mira.ops.keys import parse_key
+
+    try:
+        return None if value is None else parse_key(value).text
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 ByOpt = Annotated[
     str | None,
     typer.Option(
         "--by",
         metavar="KEY",
+        callback=_key,
         help="Also give the statistics per group: metadata.PATH or categories.",
     ),
 ]
