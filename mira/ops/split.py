@@ -275,8 +275,8 @@ def _commit_all(writers: list[Any], outputs: list[str]) -> None:
         try:
             writer.close()
         except BaseException:
-            for later in writers[index + 1 :]:
-                later.abort()
+            for unfinished in writers[index:]:
+                unfinished.abort()
             for path in outputs[:index]:
                 with contextlib.suppress(OSError):
                     os.unlink(path)

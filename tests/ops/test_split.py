@@ -250,3 +250,195 @@ def test_identical_in_fresh_processes_with_different_hash_seeds():
     namespace: dict = {}
     exec(SNIPPET.replace("print(", "result = ("), namespace)  # the same code in this process
     assert outputs[0] == outputs[1] == outputs[2] == json.loads(namespace["result"])
+
+
+# ---------------------------------------------------------------- collections and tarballs
+CATEGORIES = ["dog", "cat", "bird"]
+
+
+def make_scenes(n=20, video_size=4):
+    """Scene i: video v{i // video_size}, i % 4 annotations cycling through the categories."""
+    from mira.core import Annotation, Categories, Scene
+    from mira.core.image import encode_image
+
+    cats = Categories(CATEGORIES)
+    images = [encode_image(np.full((6, 8, 3), 40 * v, np.uint8), "jpg", 90) for v in range(3)]
+    return [
+        Scene(
+            cats,
+            images[i % 3],
+            annotations=[Annotation(cats[(i + j) % 3], j, j, j + 2.5, j + 3) for j in range(i % 4)],
+            metadata={"video": f"v{i // video_size}", **({"fixed": "test"} if i == 5 else {})},
+            key=f"{i:06d}",
+        )
+        for i in range(n)
+    ]
+
+
+def write_tarball(path, scenes):
+    from mira.formats import SceneWriter
+
+    with SceneWriter(path) as writer:
+        for scene in scenes:
+            writer.write(scene)
+    return str(path)
+
+
+def members(path):
+    import tarfile
+
+    with tarfile.open(path) as archive:
+        return {m.name: archive.extractfile(m).read() for m in archive.getmembers()}
+
+
+def test_collection_split_returns_one_collection_per_size():
+    from mira.core import SceneCollection
+
+    collection = SceneCollection(make_scenes(20))
+    parts = collection.split([0.5, 0.3, 0.2], stratify="categories", group="metadata.video")
+    assert [len(p) for p in parts] == [12, 4, 4]  # targets 10, 6, 4; videos of 4 scenes
+    assert all(p.categories == collection.categories for p in parts)
+    keys = sorted(s.key for p in parts for s in p)
+    assert keys == [s.key for s in collection]
+    for part in parts:
+        assert len({s.metadata["video"] for s in part}) == len(part) // 4
+    plain = collection.split([0.7, 0.3], random_state=1)
+    assert [len(p) for p in plain] == [14, 6]
+    empty = SceneCollection(make_scenes(1)).split([0.5, 0.5])
+    assert [len(p) for p in empty] == [1, 0]
+    assert empty[1].categories.names == CATEGORIES
+
+
+def test_split_file_copies_every_member_and_reports_exact_counts(tmp_path, monkeypatch):
+    from mira.core import image as image_module
+    from mira.ops.split import split_file
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("split must not decode images")
+
+    monkeypatch.setattr(image_module.ImageSource, "decode", no_decoding)
+    monkeypatch.setattr(image_module, "decode_image", no_decoding)
+    source = write_tarball(tmp_path / "data.tar", make_scenes(20))
+    report = split_file(source, [0.5, 0.5], random_state=3)
+    paths = [str(tmp_path / "data-train.tar"), str(tmp_path / "data-test.tar")]
+    assert [p["path"] for p in report["parts"]] == paths
+    original = members(source)
+    written = [members(p) for p in paths]
+    assert sorted(written[0].keys() | written[1].keys()) == sorted(original)
+    assert not written[0].keys() & written[1].keys()
+    for part in written:
+        assert list(part) == [name for name in original if name in part]  # input order
+        assert all(part[name] == original[name] for name in part)  # bytes copied as they came
+    assert report["scenes"] == 20
+    assert report["annotations"] == 30
+    assert report["categories"] == CATEGORIES
+    assert [p["scenes"] for p in report["parts"]] == [10, 10]
+    assert [p["target"] for p in report["parts"]] == [10, 10]
+    assert report["groups"] is None
+    for name in CATEGORIES:
+        counts = [p["categories"][name]["annotations"] for p in report["parts"]]
+        assert sum(counts) == 10
+        shares = [p["categories"][name]["percent"] for p in report["parts"]]
+        assert shares == [round(100 * c / 10, 2) for c in counts]
+    assert sum(p["annotations"] for p in report["parts"]) == 30
+
+
+def test_split_file_with_group_stratify_and_preserve(tmp_path):
+    from mira.ops.split import split_file
+
+    source = write_tarball(tmp_path / "data.tar", make_scenes(40))
+    report = split_file(
+        source,
+        [0.7, 0.15, 0.15],
+        stratify="categories",
+        group="metadata.video",
+        preserve="metadata.fixed",
+    )
+    assert report["groups"] == {"key": "metadata.video", "count": 10, "crossing": 0}
+    assert [p["scenes"] for p in report["parts"]] == [28, 8, 4]  # targets 28, 6, 6
+    assert [p["preserved"] for p in report["parts"]] == [0, 0, 1]
+    test_keys = {name for name in members(str(tmp_path / "data-test.tar"))}
+    assert {"000004.json", "000005.json", "000006.json", "000007.json"} <= test_keys
+
+
+def test_split_file_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
+    from mira.formats import SceneWriter
+    from mira.ops.split import split_file
+
+    source = write_tarball(tmp_path / "data.tar", make_scenes(20))
+    original = SceneWriter.write
+    calls = []
+
+    def failing_write(self, scene):
+        calls.append(scene.key)
+        if len(calls) == 12:
+            raise OSError("disk full")
+        return original(self, scene)
+
+    monkeypatch.setattr(SceneWriter, "write", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        split_file(source, [0.5, 0.3, 0.2])
+    assert sorted(os.listdir(tmp_path)) == ["data.tar"]
+
+
+def test_split_file_removes_committed_parts_when_a_later_commit_fails(tmp_path, monkeypatch):
+    from mira.formats import SceneWriter
+    from mira.ops.split import split_file
+
+    source = write_tarball(tmp_path / "data.tar", make_scenes(10))
+    original = SceneWriter.close
+
+    def close(self):
+        if self.path.endswith("-test.tar"):
+            raise OSError("no space left")
+        original(self)
+
+    monkeypatch.setattr(SceneWriter, "close", close)
+    with pytest.raises(OSError, match="no space left"):
+        split_file(source, [0.5, 0.3, 0.2])
+    assert sorted(os.listdir(tmp_path)) == ["data.tar"]
+
+
+def test_split_file_reads_standard_input_through_a_temporary_copy(tmp_path, monkeypatch):
+    import io
+    import tempfile
+
+    from mira.ops.split import split_file
+
+    source = write_tarball(tmp_path / "data.tar", make_scenes(10))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    with open(source, "rb") as handle:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(handle.read())))
+    out = tmp_path / "out"
+    out.mkdir()
+    report = split_file("-", [0.5, 0.5], out_dir=str(out))
+    assert sorted(os.listdir(out)) == ["split-test.tar", "split-train.tar"]
+    assert [p["scenes"] for p in report["parts"]] == [5, 5]
+    assert os.listdir(spool) == []
+    direct = split_file(source, [0.5, 0.5], out_dir=str(tmp_path), names=["a", "b"])
+    assert members(str(out / "split-train.tar")) == members(direct["parts"][0]["path"])
+
+
+def test_part_names_and_output_paths():
+    from mira.ops.split import output_paths, part_names
+
+    assert part_names(None, 2) == ["train", "test"]
+    assert part_names([], 3) == ["train", "val", "test"]
+    assert part_names(None, 4) == ["part0", "part1", "part2", "part3"]
+    assert part_names(None, 1) == ["part0"]
+    assert output_paths(["d/x.tar"], ["a", "b"], None) == ["d/x-a.tar", "d/x-b.tar"]
+    assert output_paths(["x.tar.gz"], ["a"], None) == ["x-a.tar"]
+    shards = ["d/big-000000.tar", "d/big-000001.tar"]
+    assert output_paths(shards, ["a"], None) == ["d/big-a.tar"]
+    assert output_paths(["-"], ["a"], None) == ["./split-a.tar"]
+    for names, message in [
+        (["a"], "1 names given for 2 sizes"),
+        (["a", "a"], "part names must be unique, got a a"),
+        (["a", "b/c"], "part name 'b/c' cannot be used in a file name"),
+        (["", "b"], "part name '' cannot be used in a file name"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            part_names(names, 2)
+        assert str(caught.value) == message
