@@ -137,7 +137,7 @@ def test_bad_inputs(mira, data: Path, tmp_path: Path) -> None:
     result = mira("stats", truncated)
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith(f"error: {truncated}: member ")
+    assert result.stderr.startswith(f"error: {truncated}: ")
     assert "truncated" in result.stderr and result.stderr.count("\n") == 1
 
     result = mira("stats", tmp_path / "missing.tar")
