@@ -115,10 +115,17 @@ def dedupe_scenes(
     report: dict[str, Any] | None = None,
 ) -> Iterator[Scene]:
     """Drop duplicates scene by scene, as a stream; `report` (filled while iterating)
-    gets scene and per-category counts of annotations before, removed and after."""
+    gets scene and per-category counts of annotations before, removed and after.
+    Arguments are checked at once, before the first scene is read."""
     threshold = check_threshold(threshold)
     geometry.check_method(method)
     report = {} if report is None else report
+    return _dedupe_stream(scenes, threshold, method, report)
+
+
+def _dedupe_stream(
+    scenes: Iterable[Scene], threshold: float, method: str, report: dict[str, Any]
+) -> Iterator[Scene]:
     per_category: dict[str, dict[str, int]] = {}
     totals = {"before": 0, "removed": 0, "after": 0}
     report.update(
