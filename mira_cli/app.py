@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "placeholder": "placeholder",
     "split": "split",
     "augment": "augment",
+    "dedupe": "dedupe",
+    "tile": "tile",
 }
 
 

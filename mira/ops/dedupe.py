@@ -149,3 +149,29 @@ def _dedupe_stream(
             kept = [a for a, gone in zip(scene.annotations, dropped, strict=True) if not gone]
             scene = scene.assign(annotations=kept)
         yield scene
+
+
+def dedupe_file(
+    inputs: Any,
+    output: Any,
+    threshold: float = 1.0,
+    method: str = "iou",
+    force: bool = False,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """`mira dedupe`: stream tarball(s) → drop_duplicates → a native tarball (atomic;
+    image bytes copied through untouched). Returns the report of `dedupe_scenes`."""
+    import os
+
+    from mira.formats import SceneWriter, iter_scenes
+    from mira.formats.tario import expand_inputs
+
+    paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    report: dict[str, Any] = {"output": os.fspath(output)}
+    scenes = dedupe_scenes(iter_scenes(paths), threshold, method, report)
+    if progress is not None:
+        scenes = progress(scenes, "Dropping duplicates")
+    with SceneWriter(output, force=force, inputs=expand_inputs(paths)) as writer:
+        for scene in scenes:
+            writer.write(scene)
+    return report

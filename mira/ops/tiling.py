@@ -321,3 +321,34 @@ def _tile_stream(
         annotations["out"] += counts["annotations_out"]
         annotations["dropped_visibility"] += counts["dropped_visibility"]
         yield from pieces
+
+
+def tile_file(
+    inputs: Any,
+    output: Any,
+    max_size: int,
+    mode: str = "subcrops",
+    overlap: float = 0.2,
+    min_visibility: float = 0.0,
+    oversized: str = "error",
+    jobs: int | None = None,
+    force: bool = False,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """`mira tile`: stream tarball(s) → sub-crops or grid tiles → a native tarball
+    (atomic; every piece encoded once). Returns the report of `tile_scenes`."""
+    import os
+
+    from mira.formats import SceneWriter, iter_scenes
+    from mira.formats.tario import expand_inputs
+
+    paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    report: dict[str, Any] = {"output": os.fspath(output)}
+    scenes: Iterable[Scene] = iter_scenes(paths)
+    if progress is not None:
+        scenes = progress(scenes, "Tiling")
+    pieces = tile_scenes(scenes, max_size, mode, overlap, min_visibility, oversized, jobs, report)
+    with SceneWriter(output, force=force, inputs=expand_inputs(paths)) as writer:
+        for piece in pieces:
+            writer.write(piece)
+    return report

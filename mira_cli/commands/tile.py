@@ -1,0 +1,87 @@
+"""`mira tile`: cut scenes into sub-crops that never cut an annotation, or a grid of tiles."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from mira_cli import output
+from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt
+
+
+class Mode(str, Enum):
+    subcrops = "subcrops"
+    grid = "grid"
+
+
+class Oversized(str, Enum):
+    error = "error"
+    crop = "crop"
+
+
+MaxSizeOpt = Annotated[
+    int, typer.Option("--max-size", min=1, metavar="PX", help="Largest crop side in pixels.")
+]
+ModeOpt = Annotated[
+    Mode, typer.Option("--mode", help="subcrops: never cut an annotation; grid: sliding window.")
+]
+
+
+def _overlap(value: float) -> float:
+    if not 0 <= value < 1:
+        raise typer.BadParameter(f"{value} is not in the range 0<=x<1.")
+    return value
+
+
+OverlapOpt = Annotated[
+    float,
+    typer.Option("--overlap", callback=_overlap, help="Grid: overlap of neighbours, in [0, 1)."),
+]
+VisibilityOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-visibility", min=0, max=1, help="Grid: drop clipped annotations showing less."
+    ),
+]
+OversizedOpt = Annotated[
+    Oversized,
+    typer.Option(
+        "--oversized", help="Subcrops: an annotation that cannot fit is an error, or gets a crop."
+    ),
+]
+
+
+def run(
+    inputs: InputArg,
+    out: OutputOpt,
+    max_size: MaxSizeOpt,
+    mode: ModeOpt = Mode.subcrops,
+    overlap: OverlapOpt = 0.2,
+    min_visibility: VisibilityOpt = 0.0,
+    oversized: OversizedOpt = Oversized.error,
+    jobs: JobsOpt = None,
+    force: ForceOpt = False,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Cut every scene into crops of at most --max-size pixels; each records its source.
+
+    Example: mira tile data.tar -o tiles.tar --max-size 512 --mode grid --overlap 0.2
+
+    Python: Scene.to_subcrops(max_size) and Scene.tile(size, overlap, min_visibility).
+    """
+    from mira.ops.tiling import tile_file
+
+    report = tile_file(
+        inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
+        force, output.progress,
+    )  # fmt: skip
+    scenes, annotations = report["scenes"], report["annotations"]
+    rows = [
+        ["scenes", scenes["in"], scenes["out"], "-"],
+        ["annotations", annotations["in"], annotations["out"], annotations["dropped_visibility"]],
+    ]
+    title = f"Tiled {scenes['in']} scenes into {scenes['out']} ({mode.value}, max {max_size} px)"
+    table = output.Table(title, ["", "in", "out", "dropped (visibility)"], rows)
+    output.emit(report, [table], json_mode, output=out)
