@@ -276,3 +276,13 @@ def test_annotate_uses_colormap() -> None:
     )
     assert tuple(out[8, 6]) == (1, 2, 3)
     assert tuple(out[20, 33]) == (10, 11, 12)
+
+
+def test_interrupted_render_leaves_nothing(tmp_path) -> None:
+    def stream():
+        yield from encoded_scenes(2)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render_scenes(stream(), tmp_path / "out", jobs=1)
+    assert os.listdir(tmp_path) == []
