@@ -1,0 +1,111 @@
+"""Rules every command follows: exit codes, error lines, stdin/stdout, outputs, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from mira import __version__
+from mira.core import Annotation, Categories, Scene, SceneCollection
+from mira.core.image import encode_image
+from tests.cli.conftest import MIRA
+from tests.conftest import make_image
+
+
+@pytest.fixture
+def data_tar(tmp_path):
+    cats = Categories(["dog", "cat"])
+    scenes = [
+        Scene(
+            cats,
+            encode_image(make_image(seed=i), "jpg", 90),
+            annotations=[
+                Annotation(cats["dog"], 1, 2, 30.5, 40),
+                Annotation(cats["dog"], 1, 2, 30.5, 40),
+            ],
+            key=f"{i:06d}",
+        )
+        for i in range(3)
+    ]
+    path = tmp_path / "data.tar"
+    SceneCollection(scenes).save(path)
+    return path
+
+
+def test_version_and_help(mira):
+    result = mira("--version")
+    assert (result.returncode, result.stdout) == (0, f"mira {__version__}\n")
+    result = mira("--help")
+    assert result.returncode == 0 and "Usage: mira" in result.stdout
+
+
+def test_usage_errors_exit_2(mira, data_tar):
+    result = mira("no-such-command")
+    assert result.returncode == 2 and "No such command 'no-such-command'" in result.stderr
+    result = mira("stats", data_tar, "--no-such-flag")
+    assert result.returncode == 2 and "No such option: --no-such-flag" in result.stderr
+
+
+def test_data_errors_are_one_line_and_exit_1(mira, tmp_path):
+    missing = tmp_path / "missing.tar"
+    result = mira("stats", missing)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {missing}: no such file\n"
+    assert result.stdout == ""
+    verbose = mira("--verbose", "stats", missing)
+    assert verbose.returncode == 1 and "Traceback (most recent call last)" in verbose.stderr
+    assert verbose.stderr.endswith(f"error: {missing}: no such file\n")
+
+
+def test_stdin_input_and_json(mira, data_tar):
+    piped = mira("stats", "-", "--json", input=data_tar.read_bytes(), binary=True)
+    direct = mira("stats", data_tar, "--json")
+    assert piped.returncode == 0 and direct.returncode == 0
+    assert json.loads(piped.stdout) == json.loads(direct.stdout)
+    assert json.loads(direct.stdout)["scenes"] == 3
+
+
+def test_pipe_between_commands(mira, data_tar):
+    dedupe = subprocess.run(
+        [MIRA, "dedupe", str(data_tar), "-o", "-"], capture_output=True, check=True
+    )
+    stats = mira("stats", "-", "--json", input=dedupe.stdout, binary=True)
+    assert stats.returncode == 0
+    assert json.loads(stats.stdout)["annotations"] == 3
+
+
+def test_existing_output_and_input_as_output(mira, data_tar, tmp_path):
+    out = tmp_path / "out.tar"
+    out.write_bytes(b"keep me")
+    result = mira("dedupe", data_tar, "-o", out)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {out}: already exists (use --force to overwrite)\n"
+    assert out.read_bytes() == b"keep me"
+    result = mira("dedupe", data_tar, "-o", data_tar, "--force")
+    assert result.returncode == 1
+    assert result.stderr == f"error: {data_tar}: is also an input; refusing to overwrite it\n"
+    assert mira("dedupe", data_tar, "-o", out, "--force").returncode == 0
+    assert out.read_bytes().startswith(b"000000.json")
+
+
+def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path, data_tar):
+    """Interrupt a command that is still reading its (never-ending) standard input."""
+    out = tmp_path / "out.tar"
+    process = subprocess.Popen(
+        [MIRA, "dedupe", "-", "-o", str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdin.write(data_tar.read_bytes()[:1024])  # a partial tarball, then silence
+    process.stdin.flush()
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert sorted(os.listdir(tmp_path)) == ["data.tar"]
