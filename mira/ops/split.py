@@ -102,7 +102,10 @@ def split_file(
     writes every part in one sweep (image bytes copied). Standard input ("-") is spooled
     to a temporary file so it can be read twice. All parts are written atomically: after
     an error none is left. Outputs are ``{stem}-{name}.tar`` beside the input or in
-    ``out_dir``. Returns a JSON-ready report (see `_report`).
+    ``out_dir``. Returns a JSON-ready report: inputs, options, totals, and per part its
+    path, target and actual scenes, preserved scenes, annotations, and per category the
+    annotation count and its share (percent) of that category's total; ``groups`` checks
+    that no group value occurs in two parts.
     """
     from mira.formats import SceneWriter, iter_scenes
     from mira.formats.tario import STDIO, check_output, expand_inputs
@@ -138,22 +141,10 @@ def split_file(
             for item in part:
                 part_of[item] = index
         writers = [SceneWriter(path, force=force, inputs=paths) for path in outputs]
-        tallies: list[dict[str, int]] = [{} for _ in names]
-        categories: dict[str, None] = {}
         try:
-            count = 0
-            for scene in show(iter_scenes(sources), "Writing parts"):
-                if count >= len(part_of):
-                    raise FormatError(f"{', '.join(paths)}: changed while being split")
-                writers[part_of[count]].write(scene)
-                categories.update(dict.fromkeys(scene.categories.names))
-                tally = tallies[part_of[count]]
-                for annotation in scene.annotations:
-                    name = annotation.category.name
-                    tally[name] = tally.get(name, 0) + 1
-                count += 1
-            if count != len(part_of):
-                raise FormatError(f"{', '.join(paths)}: changed while being split")
+            tallies, categories = _write(
+                show(iter_scenes(sources), "Writing parts"), writers, part_of
+            )
         except BaseException:
             for writer in writers:
                 writer.abort()
@@ -168,7 +159,7 @@ def split_file(
         "preserve": preserve,
         "scenes": values["count"],
         "annotations": sum(sum(t.values()) for t in tallies),
-        "categories": list(categories),
+        "categories": categories,
         "parts": [],
         "groups": _group_check(group, values.get("group"), part_of),
     }
@@ -267,6 +258,24 @@ def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], miss
             values["preserve"].append(None if value is None else names.index(value))
     values["count"] = count
     return values
+
+
+def _write(scenes: Iterable[Any], writers: list[Any], part_of: list[int]):
+    """Pass 2: every scene to its part's writer; annotation tallies per part and category."""
+    tallies: list[dict[str, int]] = [{} for _ in writers]
+    categories: dict[str, None] = {}
+    count = 0
+    for count, scene in enumerate(scenes, start=1):
+        if count > len(part_of):
+            break
+        writers[part_of[count - 1]].write(scene)
+        categories.update(dict.fromkeys(scene.categories.names))
+        tally = tallies[part_of[count - 1]]
+        for annotation in scene.annotations:
+            tally[annotation.category.name] = tally.get(annotation.category.name, 0) + 1
+    if count != len(part_of):
+        raise FormatError("the input changed between the two passes of the split")
+    return tallies, list(categories)
 
 
 def _commit_all(writers: list[Any], outputs: list[str]) -> None:
