@@ -21,8 +21,15 @@ class Oversized(str, Enum):
     crop = "crop"
 
 
+def _max_size(value: int) -> int:
+    if value < 1:
+        raise typer.BadParameter(f"{value} is not a positive number of pixels.")
+    return value
+
+
 MaxSizeOpt = Annotated[
-    int, typer.Option("--max-size", min=1, metavar="PX", help="Largest crop side in pixels.")
+    int,
+    typer.Option("--max-size", callback=_max_size, metavar="PX", help="Largest crop side."),
 ]
 ModeOpt = Annotated[
     Mode, typer.Option("--mode", help="subcrops: never cut an annotation; grid: sliding window.")
