@@ -251,7 +251,7 @@ def _iterative(order, members, item_labels, n_labels, quotas, part_of, rng) -> l
     deficit = list(quotas)
     tally_of: dict[int, dict[int, int]] = {}
     by_label: list[list[int]] = [[] for _ in range(n_labels)]
-    remaining = np.zeros(max(n_labels, 1), dtype=np.int64)
+    remaining = [0] * n_labels
     for unit in order:
         tally: dict[int, int] = {}
         for item in members[unit]:
@@ -261,8 +261,8 @@ def _iterative(order, members, item_labels, n_labels, quotas, part_of, rng) -> l
         for label, count in tally.items():
             by_label[label].append(unit)
             remaining[label] += count
-    share = np.array(quotas, dtype=float) / free_total
-    desire = share[:, None] * remaining[None, :].astype(float)
+    share = [q / free_total for q in quotas]
+    desire = [[w * r for r in remaining] for w in share]
     placed = 0
 
     def put(unit: int, label: int | None) -> None:
@@ -276,7 +276,7 @@ def _iterative(order, members, item_labels, n_labels, quotas, part_of, rng) -> l
         else:
             score = {}
             for p in parts:
-                want = float(desire[p, label])
+                want = desire[p][label]
                 behind = share[p] * (placed + size) - (quotas[p] - deficit[p])
                 tier = 2 if want >= 1 else 1 if want > 0 else 0
                 score[p] = (tier, behind, want) if tier == 1 else (tier, want, behind)
@@ -287,12 +287,11 @@ def _iterative(order, members, item_labels, n_labels, quotas, part_of, rng) -> l
         deficit[part] -= size
         placed += size
         for other, count in tally_of[unit].items():
-            desire[part, other] -= count
+            desire[part][other] -= count
             remaining[other] -= count
 
-    while n_labels and remaining.max() > 0:
-        live = np.flatnonzero(remaining > 0)
-        label = int(live[np.argmin(remaining[live])])
+    while any(remaining):
+        label = min((r, i) for i, r in enumerate(remaining) if r > 0)[1]
         for unit in by_label[label]:
             if part_of[unit] == -1:
                 put(unit, label)
@@ -310,6 +309,8 @@ def _repair(movable: list[int], members, part_of, deficit: list[int]) -> None:
     the earliest placed one moves.
     """
     k = len(deficit)
+    if not any(deficit):
+        return
     by_size: list[dict[int, list[int]]] = [{} for _ in range(k)]
     for unit in movable:
         by_size[part_of[unit]].setdefault(len(members[unit]), []).append(unit)
