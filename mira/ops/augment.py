@@ -8,10 +8,11 @@ polygon point and every box corner as keypoints, which gives:
 
 * ``M``: the 3×3 transform mapping the source image corners to where they ended up (affine
   when they still form a parallelogram, perspective otherwise).
-* Exact coordinates: albumentations computes in float32 and flips keypoints as ``W-1-x``
-  but boxes as ``W-x``. Points are fed in the pixel-centre convention (shifted by half a
-  pixel) so both agree, and every result that ``M`` explains to within a few thousandths
-  of a pixel is replaced by ``M`` applied in float64, so a flip gives ``x1' = W - x2``
+* Exact coordinates: albumentations computes in float32, and some of its transforms move
+  keypoints as pixel indices (a flip maps x to ``W-1-x``) but boxes as continuous
+  coordinates (``W-x``); `compose` shifts those transforms' keypoints by half a pixel so
+  points and boxes agree. Every result that ``M`` explains to within a few thousandths
+  of a pixel is then replaced by ``M`` applied in float64, so a flip gives ``x1' = W - x2``
   exactly for boxes and polygons alike. Results of non-projective transforms (elastic,
   grid distortion) are kept as albumentations returns them.
 * Visibility for boxes and polygons alike: the share of an annotation's transformed area
@@ -35,8 +36,10 @@ from mira.ops.augment_pipeline import (
     BBOX_LABEL,
     KEYPOINT_LABEL,
     compose,
+    continuous_keypoints,
     derive_seed,
     reseed,
+    transform_problem,
 )
 
 _TOLERANCE = 2e-3  # pixels: how far albumentations' float32 may stray from M in float64
@@ -76,7 +79,7 @@ def augment_scene(
         image=image,
         bboxes=inputs.boxes,
         bbox_indices=np.arange(len(inputs.boxes)),
-        keypoints=inputs.points - 0.5,
+        keypoints=inputs.points,
         keypoint_indices=np.arange(len(inputs.points)),
     )
     out = result["image"]
@@ -90,8 +93,13 @@ def augment_scene(
     points = np.full_like(inputs.points, np.nan)
     kp_rows = np.asarray(result.get("keypoints", np.zeros((0, 2))), dtype=np.float64)
     kp_index = np.asarray(result.get("keypoint_indices", []), dtype=np.int64)
+    if len(np.unique(kp_index)) < len(kp_index):
+        raise ValidationError(
+            "augmenter returned several copies of the same keypoints (a reflecting border "
+            "mirrors annotations); mira needs each point once"
+        )
     if len(kp_index):
-        points[kp_index] = kp_rows[:, :2] + 0.5
+        points[kp_index] = kp_rows[:, :2]
     if not np.isfinite(points[:4]).all():
         raise ValidationError(
             "augmenter dropped the image-corner keypoints; use keypoint params with "
@@ -206,8 +214,11 @@ def prepare(augmenter: Any) -> Any:
         augmenter, "processors"
     ):
         return augmenter
+    problem = transform_problem(augmenter.transforms)
+    if problem is not None:
+        raise ValidationError(problem)
     if _is_ready(augmenter):
-        return augmenter
+        return continuous_keypoints(augmenter)
     try:
         return _PREPARED[augmenter]
     except (KeyError, TypeError):

@@ -6,7 +6,8 @@ points as ``xy`` labelled by ``keypoint_indices`` and never removed (a point tha
 image still shapes its polygon). `compose` and `load_pipeline` set exactly that, whatever a
 pipeline file says; the file's other box options (``min_area``, ``min_visibility``, ...)
 are kept. A transform that cannot move boxes and points (albumentations' 3D transforms,
-``OverlayElements``) would leave annotations behind while the pixels move, so it is refused.
+``OverlayElements``) would leave annotations behind while the pixels move, so it is refused,
+and so is a reflecting border (see `transform_problem`).
 
 albumentations is imported lazily: the CLI imports this module at start-up.
 """
@@ -83,42 +84,110 @@ def compose(
     """
     import albumentations as A
 
-    unsupported = unsupported_transform(transforms)
-    if unsupported is not None:
-        raise ValidationError(_unsupported_message(unsupported))
-    return A.Compose(
-        list(transforms),
-        bbox_params=bbox_params(bbox_options),
-        keypoint_params=keypoint_params(),
-        p=p,
-        seed=seed,
-    )
+    problem = transform_problem(transforms)
+    if problem is not None:
+        raise ValidationError(problem)
+    with warnings.catch_warnings():
+        # A pixel-only pipeline is fine: annotations then simply stay where they are.
+        warnings.filterwarnings("ignore", message="Got processor for")
+        pipeline = A.Compose(
+            list(transforms),
+            bbox_params=bbox_params(bbox_options),
+            keypoint_params=keypoint_params(),
+            p=p,
+            seed=seed,
+        )
+    return continuous_keypoints(pipeline)
 
 
-def unsupported_transform(transforms: Sequence[Any]) -> str | None:
-    """Name of the first transform that moves pixels but not boxes and points, else None."""
+# albumentations 2.0 moves keypoints of these transforms as pixel indices (a flip maps x to
+# W - 1 - x; rotations turn about ((W - 1) / 2, (H - 1) / 2)) while it moves boxes, and the
+# keypoints of every other transform (resize, perspective, crops), as continuous coordinates
+# (x to W - x). mira's points are continuous, so these get half a pixel shift around them.
+PIXEL_INDEX_KEYPOINTS = frozenset(
+    {
+        "HorizontalFlip",
+        "VerticalFlip",
+        "Transpose",
+        "RandomRotate90",
+        "D4",
+        "SquareSymmetry",
+        "Affine",
+        "ShiftScaleRotate",
+        "Rotate",
+    }
+)
+
+
+class PixelCentreShift:
+    """A keypoint function for pixel indices, run on continuous coordinates."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def __call__(self, keypoints: np.ndarray, *args: Any, **params: Any) -> np.ndarray:
+        shifted = np.array(keypoints, dtype=np.float64)
+        shifted[:, :2] -= 0.5
+        moved = np.array(self.function(shifted, *args, **params), dtype=np.float64)
+        moved[:, :2] += 0.5
+        return moved
+
+
+def continuous_keypoints(pipeline: Any) -> Any:
+    """Make every transform of `pipeline` move keypoints as continuous coordinates, like boxes
+    (in place, once; see PIXEL_INDEX_KEYPOINTS). Returns the pipeline."""
+    for transform in getattr(pipeline, "transforms", ()):
+        continuous_keypoints(transform)
+    functions = getattr(pipeline, "_key2func", None)
+    if (
+        type(pipeline).__name__ in PIXEL_INDEX_KEYPOINTS
+        and isinstance(functions, dict)
+        and "keypoints" in functions
+        and not isinstance(functions["keypoints"], PixelCentreShift)
+    ):
+        functions["keypoints"] = PixelCentreShift(functions["keypoints"])
+    return pipeline
+
+
+def transform_problem(transforms: Sequence[Any]) -> str | None:
+    """Why mira cannot follow annotations through `transforms`, or None when it can.
+
+    Refused: a transform that moves pixels but not boxes and points, and a reflecting
+    border (albumentations then adds mirrored copies of the annotations into the padding).
+    """
     from albumentations.core.composition import BaseCompose
     from albumentations.core.transforms_interface import ImageOnlyTransform
-    from albumentations.core.type_definitions import Targets
+    from albumentations.core.type_definitions import REFLECT_BORDER_MODES, Targets
 
     for t in transforms:
+        name = type(t).__name__
         if isinstance(t, BaseCompose):
-            inner = unsupported_transform(t.transforms)
+            inner = transform_problem(t.transforms)
             if inner is not None:
                 return inner
         elif not isinstance(t, ImageOnlyTransform):
             targets = getattr(type(t), "_targets", ())
             targets = targets if isinstance(targets, tuple) else (targets,)
             if Targets.BBOXES not in targets or Targets.KEYPOINTS not in targets:
-                return type(t).__name__
+                return (
+                    f"transform '{name}' cannot move bounding boxes and keypoints; every "
+                    "transform in a mira pipeline must support both (image-only transforms "
+                    "are fine)"
+                )
+            pads = name in _REFLECTING or getattr(t, "pad_if_needed", False)
+            if pads and getattr(t, "border_mode", None) in REFLECT_BORDER_MODES:
+                return (
+                    f"transform '{name}' uses a reflecting border_mode ({t.border_mode}), which "
+                    "mirrors annotations into the padding; use border_mode 0 (constant) or 1 "
+                    "(replicate)"
+                )
     return None
 
 
-def _unsupported_message(name: str) -> str:
-    return (
-        f"transform '{name}' cannot move bounding boxes and keypoints; "
-        "every transform in a mira pipeline must support both (image-only transforms are fine)"
-    )
+# Transforms whose reflecting border makes albumentations add mirrored boxes and keypoints.
+_REFLECTING = frozenset(
+    {"Affine", "ShiftScaleRotate", "Rotate", "SafeRotate", "Pad", "PadIfNeeded"}
+)
 
 
 def load_pipeline(path: str | Path) -> Any:
@@ -148,9 +217,9 @@ def load_pipeline(path: str | Path) -> Any:
         p = args.get("p", 1.0)
     else:
         transforms, options, p = [_build(path, top)], None, 1.0
-    unsupported = unsupported_transform(transforms)
-    if unsupported is not None:
-        raise ConfigError(f"{path}: {_unsupported_message(unsupported)}")
+    problem = transform_problem(transforms)
+    if problem is not None:
+        raise ConfigError(f"{path}: {problem}")
     try:
         return compose(transforms, bbox_options=options, p=p)
     except (TypeError, ValueError) as e:

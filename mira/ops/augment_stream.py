@@ -162,27 +162,27 @@ def save_augmented(
 ) -> dict[str, Any]:
     """`mira augment`: write the augmented stream to a native tarball atomically; the report.
 
-    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). Everything is checked
-    before the output is opened, so a bad config or option leaves nothing behind; `inputs`
-    are paths the output must not overwrite.
+    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). The output is checked
+    first (exists without `force`, or is one of `inputs`), then the pipeline and options; any
+    failure, then or later, leaves nothing behind.
     """
     from mira.formats import SceneWriter
 
-    if isinstance(pipeline, (str, PathLike)):
-        pipeline = load_pipeline(pipeline)
     report = new_report()
-    stream = augment_scenes(
-        scenes,
-        pipeline,
-        copies=copies,
-        keep_original=keep_original,
-        min_visibility=min_visibility,
-        seed=seed,
-        jobs=jobs,
-        quality=quality,
-        report=report,
-    )
     with SceneWriter(output, force=force, inputs=list(inputs)) as writer:
+        if isinstance(pipeline, (str, PathLike)):
+            pipeline = load_pipeline(pipeline)
+        stream = augment_scenes(
+            scenes,
+            pipeline,
+            copies=copies,
+            keep_original=keep_original,
+            min_visibility=min_visibility,
+            seed=seed,
+            jobs=jobs,
+            quality=quality,
+            report=report,
+        )
         for scene in stream:
             writer.write(scene)
     report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))
