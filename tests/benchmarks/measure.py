@@ -1,0 +1,160 @@
+"""Whole-process timing and peak memory of one command, repeated; median wall time.
+
+Peak memory is the larger of two views, so that neither a single big process nor a pool of
+workers is under-reported:
+- the largest single process's maximum resident set (`/usr/bin/time -v`, or
+  `resource.getrusage(RUSAGE_CHILDREN)` when GNU time is absent), which catches short peaks;
+- the sum of proportional set sizes (PSS, shared pages split between processes) over the
+  whole process tree, sampled every 50 ms from /proc, which counts worker pools fairly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GNU_TIME = "/usr/bin/time"
+SAMPLE_SECONDS = 0.05
+
+
+@dataclass
+class Measurement:
+    """Wall times of every run (seconds) and the peak memory over all runs (MB)."""
+
+    times: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: the ppid follows the last ")".
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _memory_kb(pid: int) -> int:
+    for name, key in (("smaps_rollup", b"Pss:"), ("status", b"VmRSS:")):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as handle:
+                for line in handle:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+def tree_memory_kb(root: int) -> int:
+    """PSS (or RSS) summed over `root` and all its descendants, in kB."""
+    tree = _children()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _memory_kb(pid)
+        stack.extend(tree.get(pid, []))
+    return total
+
+
+class _Sampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(SAMPLE_SECONDS):
+            self.peak_kb = max(self.peak_kb, tree_memory_kb(self.pid))
+
+
+def run_once(
+    argv: Sequence[str], stdout_path: str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Run `argv` once; returns (wall seconds, peak MB). Raises on a non-zero exit."""
+    use_gnu_time = os.access(GNU_TIME, os.X_OK)
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        prefix = [GNU_TIME, "-v", "-o", report.name] if use_gnu_time else []
+        stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        try:
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                [*prefix, *argv], stdout=stdout, stderr=subprocess.PIPE, env=env
+            )
+            sampler = _Sampler(process.pid)
+            sampler.start()
+            _, stderr = process.communicate()
+            wall = time.perf_counter() - start
+            sampler.done.set()
+            sampler.join()
+        finally:
+            if stdout_path:
+                stdout.close()
+        if process.returncode != 0:
+            tail = stderr.decode(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {tail}")
+        if use_gnu_time:
+            found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read())
+            largest_kb = int(found.group(1)) if found else 0
+        else:
+            # ru_maxrss of children is a running maximum: it only tells us about this run
+            # when this run set a new maximum, which is the case that matters for a peak.
+            largest_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return wall, max(largest_kb, sampler.peak_kb) / 1024
+
+
+def measure(
+    argv: Sequence[str],
+    repeat: int = 3,
+    cleanup: Callable[[], None] | None = None,
+    stdout_path: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Measurement:
+    """Run `argv` `repeat` times (calling `cleanup` before each run and after the last)."""
+    result = Measurement()
+    for _ in range(repeat):
+        if cleanup:
+            cleanup()
+        wall, peak = run_once(argv, stdout_path, env)
+        result.times.append(wall)
+        result.peak_mb = max(result.peak_mb, peak)
+    if cleanup:
+        cleanup()
+    return result
+
+
+def remover(path: str | Path, folder: bool = False) -> Callable[[], None]:
+    """A cleanup that deletes a command's output (and recreates it as an empty folder when
+    the command wants an existing output folder)."""
+
+    def clean() -> None:
+        target = Path(path)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        if folder:
+            target.mkdir()
+
+    return clean
