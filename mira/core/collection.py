@@ -214,3 +214,13 @@ class SceneCollection:
         from mira.formats import load_extracted
 
         return load_extracted(directory)
+
+    # QSL: labelling projects (mira/formats/qsl.py)
+    @classmethod
+    def from_qsl(
+        cls, jsonpath: PathLike, label_key: str | None = None, base_dir: PathLike | None = None
+    ) -> SceneCollection:
+        """A collection from a QSL project (label_key optional with one region config)."""
+        from mira.formats.qsl import load_qsl
+
+        return load_qsl(jsonpath, label_key, base_dir)[0]

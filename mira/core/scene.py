@@ -317,6 +317,16 @@ class Scene:
 
         return load_legacy_scene(filepath, image)
 
+    # QSL: labelling projects (mira/formats/qsl.py)
+    @classmethod
+    def from_qsl(
+        cls, item: Mapping[str, Any], label_key: str, categories: Any = None, base_dir: Any = None
+    ) -> Scene:
+        """A scene from one QSL image item (categories inferred when not given)."""
+        from mira.formats.qsl import scene_from_qsl
+
+        return scene_from_qsl(item, label_key, categories, base_dir)
+
     def __repr__(self) -> str:
         return (
             f"Scene(key={self._key!r}, image={self._source!r}, "

@@ -1,0 +1,378 @@
+"""QSL labelling projects → scenes, streamed, with image bytes kept exactly as on disk.
+
+Semantics (compared with the original library's `from_qsl`):
+
+* `label_key` names the region configuration whose options are the categories; it may be
+  left out when the project has exactly one. Categories are that configuration's options in
+  config order, followed by the options of the image-level configurations that are not
+  already there (compared case-insensitively), so image-level labels become `Label`s of
+  the same scene. A free-form image-level value that is not an option is kept as text in
+  the scene's ``metadata["labels"][config_name]`` (QSL reserves that key, so it never
+  clashes with item metadata).
+* Boxes keep float coordinates (fractions × image size, never rounded); the two corners are
+  ordered so x1 ≤ x2 and y1 ≤ y2; a box without ``pt2`` is a point (pt2 = pt1). Polygons
+  are the points × image size. Masks become one polygon per connected part along pixel
+  edges, holes kept (see `mira.formats.qsl_rle`). Annotations come in the original's order:
+  boxes, then masks, then polygons; a region with several label values gives one
+  annotation per value. Region metadata is copied; other region label keys are kept in the
+  annotation's ``metadata["labels"]``. Regions without a value for `label_key` are skipped
+  and counted; a value that is not an option is an error naming the item and value.
+* Item metadata is kept, plus ``metadata["target"]``, the item's target as written in the
+  project (QSL reserves that key too), so every scene can be traced back to its file.
+* Items that are not images, are ignored, or have no labels are skipped and counted by
+  reason; a missing image file is an error unless `skip_missing` (then counted).
+* The image size comes from the file header (`mira.core.image_header`), falling back to
+  decoding; relative targets are resolved against `base_dir`, by default the project
+  file's folder (the original used the working directory).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mira.core import Categories, Category, ImageSource, Scene
+from mira.errors import FormatError, ImageError, ValidationError
+from mira.formats.qsl_regions import item_annotations, item_labels, label_values
+
+__all__ = ["import_qsl", "iter_qsl", "load_qsl", "scene_from_qsl"]
+
+SKIP_REASONS = ("ignored", "unlabelled", "non_image", "missing")
+_REMOTE = ("http://", "https://", "s3://", "gs://", "ftp://")
+
+
+@dataclass
+class _Context:
+    """What converting one item needs: the categories and where to report problems."""
+
+    label_key: str
+    categories: Categories
+    base_dir: str | None
+    image_configs: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    lookup: dict[str, Category] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for category in self.categories:
+            self.lookup.setdefault(category.name, category)
+            self.lookup.setdefault(category.name.casefold(), category)
+
+    def category(self, value: Any) -> Category | None:
+        if not isinstance(value, str):
+            return None
+        return self.lookup.get(value) or self.lookup.get(value.casefold())
+
+
+def _read_project(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise FormatError(f"{path}: project file not found") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a directory, not a QSL project file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read project file: {exc.strerror}") from None
+    try:
+        project = json.loads(text)
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a QSL project: the file is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(project, dict):
+        raise FormatError(f"{path}: not a QSL project: the top level must be an object")
+    if not isinstance(project.get("items"), list):
+        raise FormatError(f"{path}: not a QSL project: 'items' must be a list")
+    config = project.get("config")
+    if not isinstance(config, dict):
+        raise FormatError(f"{path}: not a QSL project: 'config' must be an object")
+    for kind in ("regions", "image"):
+        configs = config.get(kind) or []
+        if not isinstance(configs, list) or not all(
+            isinstance(c, dict) and isinstance(c.get("name"), str) for c in configs
+        ):
+            raise FormatError(f"{path}: config.{kind} must be a list of objects with a name")
+    return project
+
+
+def _option_names(config: Mapping[str, Any], where: str) -> list[str]:
+    options = config.get("options") or []
+    if not isinstance(options, list):
+        raise FormatError(f"{where}: options must be a list")
+    names = []
+    for option in options:
+        name = option.get("name") if isinstance(option, dict) else None
+        if not isinstance(name, str) or not name:
+            raise FormatError(f"{where}: every option needs a non-empty name")
+        names.append(name)
+    return names
+
+
+def _choose_label_key(regions: list[dict[str, Any]], label_key: str | None, path: str) -> str:
+    names = [c["name"] for c in regions]
+    if not names:
+        raise ValidationError(f"{path}: the project has no region configuration (config.regions)")
+    if label_key is None:
+        if len(names) == 1:
+            return names[0]
+        raise ValidationError(
+            f"{path}: the project has {len(names)} region configurations; choose one with "
+            f"label_key (--label-key): {', '.join(names)}"
+        )
+    if label_key not in names:
+        raise ValidationError(
+            f"{path}: no region configuration named {label_key!r}; choose one of: "
+            f"{', '.join(names)}"
+        )
+    return label_key
+
+
+def _context(project: dict[str, Any], path: str, label_key: str | None, base_dir: Any) -> _Context:
+    config = project["config"]
+    regions = config.get("regions") or []
+    key = _choose_label_key(regions, label_key, path)
+    region = next(c for c in regions if c["name"] == key)
+    names = _option_names(region, f"{path}: region configuration {key!r}")
+    if not names:
+        raise ValidationError(
+            f"{path}: region configuration {key!r} has no options to use as categories"
+        )
+    try:
+        Categories(names)  # unique names (case-insensitively)
+    except ValidationError as exc:
+        raise FormatError(f"{path}: region configuration {key!r}: {exc}") from None
+    image_configs: dict[str, tuple[list[str], bool]] = {}
+    extra: list[str] = []
+    folded = {n.casefold() for n in names}
+    for image_config in config.get("image") or []:
+        name = image_config["name"]
+        options = _option_names(image_config, f"{path}: image configuration {name!r}")
+        image_configs[name] = (options, bool(image_config.get("freeform")))
+        for option in options:
+            if option.casefold() not in folded:
+                folded.add(option.casefold())
+                extra.append(option)
+    if base_dir is None:
+        base_dir = os.path.dirname(os.path.abspath(path))
+    ctx = _Context(key, Categories(names + extra), os.fspath(base_dir), image_configs)
+    return ctx
+
+
+def _new_report(path: str, ctx: _Context) -> dict[str, Any]:
+    return {
+        "project": path,
+        "label_key": ctx.label_key,
+        "items": 0,
+        "scenes": 0,
+        "annotations": 0,
+        "labels": 0,
+        "categories": {name: {"annotations": 0, "labels": 0} for name in ctx.categories.names},
+        "skipped": dict.fromkeys(SKIP_REASONS, 0),
+        "regions_without_label": 0,
+        "empty_masks": 0,
+    }
+
+
+def iter_qsl(
+    project_path: str | os.PathLike[str],
+    label_key: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    skip_missing: bool = False,
+    report: dict[str, Any] | None = None,
+) -> Iterator[Scene]:
+    """Scenes of a QSL project, one at a time, keyed 000000, 000001, ... in output order.
+
+    The project is read and checked at once (bad JSON, unknown label key); items are
+    converted as the iterator is consumed, filling `report` (counts per category, skipped
+    items per reason) as it goes.
+    """
+    path = os.fspath(project_path)
+    project = _read_project(path)
+    ctx = _context(project, path, label_key, base_dir)
+    if report is None:
+        report = {}
+    report.update(_new_report(path, ctx))
+    report["categories_order"] = ctx.categories.names
+    ctx.report = report
+    return _scenes(project["items"], path, ctx, skip_missing)
+
+
+def _scenes(items: list[Any], path: str, ctx: _Context, skip_missing: bool) -> Iterator[Scene]:
+    report = ctx.report
+    for index, item in enumerate(items):
+        report["items"] += 1
+        where = f"{path}: items[{index}]"
+        if not isinstance(item, dict):
+            raise FormatError(f"{where}: an item must be an object")
+        reason = _skip_reason(item)
+        if reason:
+            report["skipped"][reason] += 1
+            continue
+        scene = _convert(item, ctx, f"{where} ({item.get('target')})", skip_missing)
+        if scene is None:
+            report["skipped"]["missing"] += 1
+            continue
+        scene = scene.assign(key=f"{report['scenes']:06d}")
+        report["scenes"] += 1
+        for annotation in scene.annotations:
+            report["categories"][annotation.category.name]["annotations"] += 1
+        for label in scene.labels:
+            report["categories"][label.category.name]["labels"] += 1
+        report["annotations"] += len(scene.annotations)
+        report["labels"] += len(scene.labels)
+        yield scene
+
+
+def _skip_reason(item: Mapping[str, Any]) -> str | None:
+    if item.get("type", "image") != "image":
+        return "non_image"
+    if item.get("ignore"):
+        return "ignored"
+    if item.get("labels") is None:  # absent (never labelled) or null
+        return "unlabelled"
+    return None
+
+
+def load_qsl(
+    project_path: str | os.PathLike[str],
+    label_key: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    skip_missing: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """(SceneCollection, report) for a QSL project; see `iter_qsl`."""
+    from mira.core import SceneCollection
+
+    report: dict[str, Any] = {}
+    scenes = list(iter_qsl(project_path, label_key, base_dir, skip_missing, report))
+    categories = Categories(report.pop("categories_order"))
+    return SceneCollection(scenes, categories=categories), report
+
+
+def import_qsl(
+    project_path: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    label_key: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    skip_missing: bool = False,
+    force: bool = False,
+    progress: Callable[..., Any] | None = None,
+) -> dict[str, Any]:
+    """`mira import-qsl`: a QSL project → a native tarball (atomic, byte-deterministic).
+
+    Image members are the image files' bytes, untouched. Returns the report.
+    """
+    from mira.formats import SceneWriter
+
+    report: dict[str, Any] = {}
+    scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
+    report.pop("categories_order")
+    report["output"] = os.fspath(output)
+    if progress is not None:
+        scenes = progress(scenes, "Importing")
+    with SceneWriter(output, force=force, inputs=[os.fspath(project_path)]) as writer:
+        for scene in scenes:
+            writer.write(scene)
+    return report
+
+
+def scene_from_qsl(
+    item: Mapping[str, Any],
+    label_key: str,
+    categories: Categories | list[str] | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+) -> Scene:
+    """One labelled image item → a Scene (`Scene.from_qsl`). Without categories they are
+    the sorted values of `label_key` and of the image-level labels found in the item."""
+    if categories is None or len(categories) == 0:
+        labels = item.get("labels") if isinstance(item.get("labels"), dict) else {}
+        values = [v for r in _regions(labels) for v in label_values(r.get("labels"), label_key)]
+        image = labels.get("image") if isinstance(labels.get("image"), dict) else {}
+        found = [v for key in image for v in label_values(image, key)]
+        names: dict[str, str] = {}
+        for group in (values, found):
+            for value in sorted(v for v in set(group) if isinstance(v, str)):
+                names.setdefault(value.casefold(), value)
+        categories = Categories(list(names.values()))
+    ctx = _Context(
+        label_key,
+        Categories.from_categories(categories),
+        None if base_dir is None else os.fspath(base_dir),
+    )
+    ctx.report = {"regions_without_label": 0, "empty_masks": 0}
+    scene = _convert(item, ctx, f"item ({item.get('target')})", skip_missing=False)
+    assert scene is not None
+    return scene
+
+
+def _regions(labels: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(labels, dict):
+        for kind in ("boxes", "masks", "polygons"):
+            for region in labels.get(kind) or []:
+                if isinstance(region, dict):
+                    yield region
+
+
+def _convert(item: Mapping[str, Any], ctx: _Context, where: str, skip_missing: bool) -> Any:
+    source = _image_source(item.get("target"), ctx.base_dir, where, skip_missing)
+    if source is None:
+        return None
+    labels = item.get("labels")
+    if labels is None:
+        labels = {}
+    if not isinstance(labels, dict):
+        raise FormatError(f"{where}: labels must be an object for an image item")
+    metadata = item.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise FormatError(f"{where}: metadata must be an object")
+    metadata = {**metadata, "target": item["target"]}
+    scene_labels, freeform = item_labels(labels.get("image"), ctx, where)
+    if freeform:
+        metadata["labels"] = freeform
+    width, height = source.dimensions
+    annotations = item_annotations(labels, ctx, (width, height), where)
+    return Scene(ctx.categories, source, annotations, metadata=metadata, labels=scene_labels)
+
+
+def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: bool) -> Any:
+    """The item's image, unread; its size from the header (decoding only as a fallback)."""
+    from mira.core.image_header import read_dimensions, read_file_dimensions
+
+    if not isinstance(target, str) or not target:
+        raise FormatError(f"{where}: target must be a non-empty string")
+    if target.startswith("data:"):
+        data = _data_uri(target, where)
+        return ImageSource.from_bytes(data, name=where, dimensions=read_dimensions(data))
+    if target.lower().startswith(_REMOTE):
+        raise FormatError(f"{where}: remote targets cannot be imported; download the images")
+    path = target if base_dir is None or os.path.isabs(target) else os.path.join(base_dir, target)
+    try:
+        size = read_file_dimensions(path)
+    except FileNotFoundError:
+        if skip_missing:
+            return None
+        raise ImageError(f"{where}: image file not found: {path}") from None
+    except IsADirectoryError:
+        raise ImageError(f"{where}: image path is a directory: {path}") from None
+    except OSError as exc:
+        raise ImageError(f"{where}: cannot read image {path}: {exc.strerror}") from None
+    source = ImageSource(path=path, dimensions=size)
+    if size is None:
+        source.decode()  # sets the size, or raises an ImageError naming the path
+    return source
+
+
+def _data_uri(target: str, where: str) -> bytes:
+    header, _, payload = target.partition(",")
+    if not header.endswith(";base64"):
+        raise FormatError(f"{where}: only base64 data: URIs are supported")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise FormatError(f"{where}: the data: URI is not valid base64") from None
