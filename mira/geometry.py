@@ -121,8 +121,7 @@ def dominated_boxes(
     areas = box_areas(b)
     g = None if groups is None else np.asarray(groups).reshape(n)
     if n <= 256:  # one dense block: cheapest for the common small scene
-        everything = np.arange(n)
-        return _matches(b, areas, g, everything, everything, threshold, method)
+        return _dense_matches(b, areas, g, threshold, method)
     result = np.zeros(n, dtype=bool)
     x1, y1, x2, y2 = b.T
     for rows in np.array_split(_morton_order(b), n // 256):
@@ -144,6 +143,61 @@ def dominated_boxes(
                 break
             result[rows] = _matches(b, areas, g, rows, cols[c0 : c0 + step], threshold, method)
     return result
+
+
+def dominated_boxes_small(
+    boxes: Sequence[Sequence[float]], threshold: float, method: str, groups: Sequence[Any]
+) -> list[bool]:
+    """`dominated_boxes` in plain Python for a few dozen boxes, where numpy's per-call
+    overhead costs more than the arithmetic. Same rule and the same float operations in
+    the same order, so the results are identical."""
+    check_method(method)
+    iou = method == "iou"
+    areas = [max(0.0, x2 - x1) * max(0.0, y2 - y1) for x1, y1, x2, y2 in boxes]
+    members: dict[Any, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    out = [False] * len(boxes)
+    for indices in members.values():
+        for k, i in enumerate(indices):
+            ax1, ay1, ax2, ay2 = boxes[i]
+            for j in indices[k + 1 :]:
+                bx1, by1, bx2, by2 = boxes[j]
+                w = min(ax2, bx2) - max(ax1, bx1)
+                h = min(ay2, by2) - max(ay1, by1)
+                if w <= 0 or h <= 0:
+                    continue
+                inter = w * h
+                bound = threshold * (areas[i] + areas[j] - inter if iou else areas[i])
+                if inter >= bound:
+                    out[i] = True
+                    break
+    return out
+
+
+def _dense_matches(
+    b: np.ndarray, areas: np.ndarray, groups: np.ndarray | None, t: float, method: str
+) -> np.ndarray:
+    """`_matches` of every box against every box, with as few numpy calls as possible."""
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    inter = np.minimum.outer(x2, x2)
+    inter -= np.maximum.outer(x1, x1)
+    h = np.minimum.outer(y2, y2)
+    h -= np.maximum.outer(y1, y1)
+    np.maximum(inter, 0, out=inter)
+    np.maximum(h, 0, out=h)
+    inter *= h
+    if method == "iou":
+        bound = np.add.outer(areas, areas)
+        bound -= inter
+        bound *= t
+    else:
+        bound = (t * areas)[:, None]
+    hit = inter >= bound
+    hit &= inter > 0
+    if groups is not None:
+        hit &= np.equal.outer(groups, groups)
+    return np.triu(hit, 1).any(axis=1)
 
 
 def _matches(

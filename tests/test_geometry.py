@@ -106,8 +106,10 @@ def brute_dominated(b: np.ndarray, t: float, method: str, groups: np.ndarray) ->
 )
 def test_dominated_boxes_matches_brute_force(b, t, method, rnd) -> None:
     groups = np.array([rnd.randint(0, 1) for _ in range(len(b))])
-    got = geometry.dominated_boxes(b, t, method, groups=groups)
-    assert got.tolist() == brute_dominated(b, t, method, groups)
+    expected = brute_dominated(b, t, method, groups)
+    assert geometry.dominated_boxes(b, t, method, groups=groups).tolist() == expected
+    small = geometry.dominated_boxes_small(b.tolist(), t, method, groups.tolist())
+    assert small == expected
 
 
 @pytest.mark.parametrize("method", ["iou", "coverage"])

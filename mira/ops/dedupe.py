@@ -72,6 +72,15 @@ def duplicates(annotations: Sequence[Annotation], threshold: float, method: str)
     names = [a.category.name for a in annotations]
     if len(set(names)) == n:
         return result
+    if n <= 32 and all(a.is_rect for a in annotations):
+        boxes = [(a.x1, a.y1, a.x2, a.y2) for a in annotations]
+        areas = [max(0.0, x2 - x1) * max(0.0, y2 - y1) for x1, y1, x2, y2 in boxes]
+        order = sorted(range(n), key=areas.__getitem__)  # stable: ties keep their order
+        hits = geometry.dominated_boxes_small(
+            [boxes[i] for i in order], threshold, method, [names[i] for i in order]
+        )
+        result[order] = hits
+        return result
     group_of: dict[str, int] = {}
     groups = np.array([group_of.setdefault(name, len(group_of)) for name in names])
     has_polygon = np.zeros(len(group_of), dtype=bool)
