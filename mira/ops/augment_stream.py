@@ -23,7 +23,7 @@ DEFAULT_QUALITY = 95
 class _Job(NamedTuple):
     """Everything a worker needs besides the scene (pickled with every task)."""
 
-    pipeline: bytes
+    pipeline: Any  # pickled bytes, or the augmenter itself when it cannot be pickled
     copies: int
     keep_original: bool
     min_visibility: float | None
@@ -39,8 +39,10 @@ class _Done(NamedTuple):
 _PIPELINES: dict[bytes, Any] = {}
 
 
-def _pipeline(spec: bytes) -> Any:
-    """The pipeline for `spec`, unpickled once per process."""
+def _pipeline(spec: Any) -> Any:
+    """The pipeline for `spec` (pickled bytes), unpickled once per process."""
+    if not isinstance(spec, bytes):
+        return spec
     pipeline = _PIPELINES.get(spec)
     if pipeline is None:
         _PIPELINES.clear()
@@ -66,10 +68,10 @@ def _augment_task(task: tuple[_Job, int, Any]) -> _Done:
         fmt = "jpg" if scene.image_source.extension == "jpg" else "png"
         # Decode (and bake the masks) once for all copies; the kept original stays encoded.
         scene = scene.assign(image=ImageSource.from_array(scene.image), masks=[])
+        seedable = hasattr(pipeline, "set_random_state")  # a plain callable seeds itself
         for copy in range(1, job.copies + 1):
-            result = augment_scene(
-                scene, pipeline, job.min_visibility, derive_seed(job.seed, index, copy)
-            )
+            seed = derive_seed(job.seed, index, copy) if seedable else None
+            result = augment_scene(scene, pipeline, job.min_visibility, seed)
             pixels = result.scene.image_source.decode()
             data = encode_image(pixels, fmt, job.quality if fmt == "jpg" else None)
             image = ImageSource.from_bytes(
@@ -112,10 +114,18 @@ def augment_scenes(
         raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
     if min_visibility is not None and not 0.0 <= min_visibility <= 1.0:
         raise ValidationError(f"min_visibility must be between 0 and 1, got {min_visibility}")
-    job = _Job(
-        pickle.dumps(prepare(pipeline)), copies, keep_original, min_visibility, seed, quality
-    )
-    return _stream(scenes, job, resolve_jobs(jobs), new_report() if report is None else report)
+    workers = resolve_jobs(jobs)
+    pipeline = prepare(pipeline)
+    try:
+        spec: Any = pickle.dumps(pipeline)
+    except (pickle.PicklingError, TypeError, AttributeError) as e:
+        if workers > 1:
+            raise ValidationError(
+                f"the augmenter cannot be sent to worker processes ({e}); use jobs=1"
+            ) from None
+        spec = pipeline  # one process: use it as it is
+    job = _Job(spec, copies, keep_original, min_visibility, seed, quality)
+    return _stream(scenes, job, workers, new_report() if report is None else report)
 
 
 def _stream(scenes: Iterable[Any], job: _Job, jobs: int, report: dict[str, Any]) -> Iterator[Any]:
@@ -136,7 +146,9 @@ def _stream(scenes: Iterable[Any], job: _Job, jobs: int, report: dict[str, Any])
 
 
 def new_report() -> dict[str, Any]:
-    """The report of an augment run; stable keys, JSON-ready."""
+    """The report of an augment run; stable keys, JSON-ready. ``dropped_by_visibility``
+    counts, per category, annotations left out of copies: below ``min_visibility``, outside
+    the image, of zero area, or removed by the pipeline's own box filters."""
     return {
         "scenes_in": 0,
         "scenes_out": 0,

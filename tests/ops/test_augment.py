@@ -140,6 +140,20 @@ def test_crop_clips_or_drops_boxes_and_polygons_by_visibility(min_visibility, ke
     assert np.array_equal(result.matrix, np.eye(3))
 
 
+def test_a_polygon_cut_in_two_by_a_crop_gives_two_polygons():
+    u_shape = [[0, 0], [30, 0], [30, 30], [20, 30], [20, 10], [10, 10], [10, 30], [0, 30]]
+    scene = make_scene([Annotation(CATS["cat"], points=u_shape, score=0.2, metadata={"u": 1})])
+    result = augment_scene(scene, compose([A.Crop(0, 20, 60, 40, p=1)]), min_visibility=0.2)
+    pieces = sorted(sorted(map(tuple, a.points.tolist())) for a in result.scene.annotations)
+    assert pieces == [
+        [(0, 0), (0, 10), (10, 0), (10, 10)],
+        [(20, 0), (20, 10), (30, 0), (30, 10)],
+    ]
+    assert all((a.score, a.metadata) == (0.2, {"u": 1}) for a in result.scene.annotations)
+    # 200 of 700 square pixels remain: 0.29 < 0.3
+    assert augment_scene(scene, compose([A.Crop(0, 20, 60, 40, p=1)]), 0.3).dropped == ["cat"]
+
+
 def test_visibility_counts_only_the_part_inside_the_source_image():
     # A box sticking out of the source keeps its visible part whole under a pixel-only op.
     scene = make_scene([Annotation(CATS["dog"], 50, 10, 80, 20)])
@@ -443,6 +457,17 @@ def test_stream_is_identical_for_one_and_two_jobs():
         runs.append([(s.key, s.image_source.encoded(), repr(s.annotations)) for s in out])
     assert runs[0] == runs[1]
     assert len({data for _, data, _ in runs[0]}) == 9  # every copy differs
+
+
+def test_stream_takes_a_plain_callable_in_one_process():
+    def identity(**data):
+        return data
+
+    scenes = stream_scenes()[:1]
+    (copy,) = augment_scenes(scenes, identity, jobs=1)
+    assert copy.key == "s0-aug01" and copy.annotations == scenes[0].annotations
+    with pytest.raises(ValidationError, match="cannot be sent to worker processes"):
+        augment_scenes(scenes, lambda **data: data, jobs=2)
 
 
 @pytest.mark.parametrize(
