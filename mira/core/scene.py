@@ -258,7 +258,7 @@ class Scene:
     def augment(
         self, augmenter: Any = None, min_visibility: float | None = None
     ) -> tuple[Scene, np.ndarray]:
-        """Apply an albumentations-style augmenter; returns the scene and the 3x3 corner matrix."""
+        """Augment (masks baked in, annotations following); returns the scene and 3x3 matrix."""
         from mira.ops.augment import augment_scene
 
         return augment_scene(self, augmenter, min_visibility=min_visibility)[:2]
