@@ -352,6 +352,9 @@ class StagedDirectory:
         self.path = Path(
             tempfile.mkdtemp(dir=self.target.parent, prefix=f".{name}.", suffix=".part")
         )
+        umask = os.umask(0o022)  # mkdtemp makes a private folder: give it the usual mode
+        os.umask(umask)
+        os.chmod(self.path, 0o777 & ~umask)
         return self.path
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

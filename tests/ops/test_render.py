@@ -286,3 +286,12 @@ def test_interrupted_render_leaves_nothing(tmp_path) -> None:
     with pytest.raises(KeyboardInterrupt):
         render_scenes(stream(), tmp_path / "out", jobs=1)
     assert os.listdir(tmp_path) == []
+
+
+def test_render_folder_gets_the_usual_permissions(tmp_path) -> None:
+    umask = os.umask(0o022)
+    try:
+        render_scenes(encoded_scenes(1), tmp_path / "out", jobs=1)
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
