@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -45,6 +45,18 @@ _mira() {
             esac
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        import-qsl)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --label-key) :; return ;;
+                --base-dir) _mira_files -d; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -8,6 +8,7 @@ complete -c mira -n '__fish_use_subcommand' -s q -l quiet -d 'No progress bars, 
 complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
 complete -c mira -n __fish_use_subcommand -a placeholder -d 'Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
 complete -c mira -n __fish_use_subcommand -a render -d 'Draw each scene\'s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
 complete -c mira -n __fish_use_subcommand -a split -d 'Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
@@ -34,6 +35,15 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -l force -d 'Overwrite 
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
+
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l label-key -x -d 'Region configuration whose options are the categories (default: the only one in the project).'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l base-dir -x -a '(__fish_complete_directories)' -d 'Folder that relative image paths start from (default: the project file\'s folder).'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l skip-missing -d 'Skip (and count) items whose image file is missing.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -F
 
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l colormap -r -F -d 'YAML/JSON map of category → [r, g, b] or \'#rrggbb\' [default: distinct colours].'

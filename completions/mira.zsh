@@ -29,6 +29,18 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_import_qsl() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--label-key[Region configuration whose options are the categories (default\: the only one in the project).]:KEY: ' \
+        '--base-dir[Folder that relative image paths start from (default\: the project file'\''s folder).]:DIR:_files -/' \
+        '--skip-missing[Skip (and count) items whose image file is missing.]' \
+        '--force[Overwrite an existing output.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:PROJECT.json:_files'
+}
+
 _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -102,6 +114,7 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
         'split:Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
@@ -121,6 +134,7 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;
                 render) _mira_render ;;
                 split) _mira_split ;;

@@ -25,6 +25,7 @@ app = typer.Typer(
 
 #: command name → module in mira_cli.commands defining `run`; one line per command.
 COMMANDS: dict[str, str] = {
+    "import-qsl": "import_qsl",
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",

@@ -55,17 +55,25 @@ class _Context:
     base_dir: str | None
     image_configs: dict[str, tuple[list[str], bool]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
-    lookup: dict[str, Category] = field(default_factory=dict)
+    #: Names region labels may take (the label key's options); None: any category.
+    region_names: list[str] | None = None
 
     def __post_init__(self) -> None:
-        for category in self.categories:
-            self.lookup.setdefault(category.name, category)
-            self.lookup.setdefault(category.name.casefold(), category)
+        region = self.categories.names if self.region_names is None else self.region_names
+        self._lookups: tuple[dict[str, Category], dict[str, Category]] = ({}, {})
+        for lookup, names in zip(self._lookups, (self.categories.names, region), strict=True):
+            for name in names:  # exact names first, then case-insensitive ones
+                lookup.setdefault(name, self.categories[name])
+            for name in names:
+                lookup.setdefault(name.casefold(), self.categories[name])
 
-    def category(self, value: Any) -> Category | None:
+    def category(self, value: Any, region: bool = False) -> Category | None:
+        """The category named `value` (exactly, else case-insensitively), or None; with
+        `region`, only among the options of the label key's configuration."""
         if not isinstance(value, str):
             return None
-        return self.lookup.get(value) or self.lookup.get(value.casefold())
+        lookup = self._lookups[region]
+        return lookup.get(value) or lookup.get(value.casefold())
 
 
 def _read_project(path: str) -> dict[str, Any]:
@@ -161,8 +169,10 @@ def _context(project: dict[str, Any], path: str, label_key: str | None, base_dir
                 extra.append(option)
     if base_dir is None:
         base_dir = os.path.dirname(os.path.abspath(path))
-    ctx = _Context(key, Categories(names + extra), os.fspath(base_dir), image_configs)
-    return ctx
+    elif not os.path.isdir(base_dir):
+        raise ValidationError(f"{os.fspath(base_dir)}: base directory does not exist")
+    categories = Categories(names + extra)
+    return _Context(key, categories, os.fspath(base_dir), image_configs, region_names=names)
 
 
 def _new_report(path: str, ctx: _Context) -> dict[str, Any]:
@@ -199,7 +209,6 @@ def iter_qsl(
     if report is None:
         report = {}
     report.update(_new_report(path, ctx))
-    report["categories_order"] = ctx.categories.names
     ctx.report = report
     return _scenes(project["items"], path, ctx, skip_missing)
 
@@ -251,7 +260,7 @@ def load_qsl(
 
     report: dict[str, Any] = {}
     scenes = list(iter_qsl(project_path, label_key, base_dir, skip_missing, report))
-    categories = Categories(report.pop("categories_order"))
+    categories = Categories(list(report["categories"]))  # in category order
     return SceneCollection(scenes, categories=categories), report
 
 
@@ -270,10 +279,8 @@ def import_qsl(
     """
     from mira.formats import SceneWriter
 
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
     scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
-    report.pop("categories_order")
-    report["output"] = os.fspath(output)
     if progress is not None:
         scenes = progress(scenes, "Importing")
     with SceneWriter(output, force=force, inputs=[os.fspath(project_path)]) as writer:

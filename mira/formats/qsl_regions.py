@@ -91,11 +91,12 @@ def item_annotations(labels: Mapping[str, Any], ctx: Any, size: Size, where: str
 
 
 def _category(ctx: Any, value: Any, at: str) -> Category:
-    category = ctx.category(value)
+    category = ctx.category(value, region=True)
     if category is None:
+        names = ctx.categories.names if ctx.region_names is None else ctx.region_names
         raise FormatError(
             f"{at}: label {value!r} for {ctx.label_key!r} is not in the region configuration "
-            f"({', '.join(ctx.categories.names)})"
+            f"({', '.join(names)})"
         )
     return category
 

@@ -569,3 +569,14 @@ def test_box_coordinates_are_fractions_times_size(tmp_path_factory, boxes) -> No
     ]
     assert got == expected
     assert Categories(["Dog", "Cat"]) == collection.categories
+
+
+def test_image_level_option_is_not_a_region_label(project: Path) -> None:
+    items = [{"target": "img/a.png", "labels": {"boxes": [box(0, 0, 1, 1, "Outdoor")]}}]
+    path = write_project(project, items, image=IMAGE_CONFIGS)
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == (
+        f"{path}: items[0] (img/a.png): boxes[0]: label 'Outdoor' for 'Type' is not in the "
+        "region configuration (Dog, Cat)"
+    )
