@@ -54,10 +54,20 @@ def check_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
     return array
 
 
+def _quiet_opencv() -> None:
+    """OpenCV prints its own warnings for bad images; our error already says it, once."""
+    import cv2
+
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is not None:
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+
+
 def decode_image(data: bytes, where: str) -> np.ndarray:
     """Decode encoded bytes to an RGB uint8 array (EXIF orientation applied, alpha dropped)."""
     import cv2
 
+    _quiet_opencv()
     buffer = np.frombuffer(data, dtype=np.uint8)
     bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if len(buffer) else None
     if bgr is None:
