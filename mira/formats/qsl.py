@@ -87,7 +87,7 @@ def _read_project(path: str) -> dict[str, Any]:
     except OSError as exc:
         raise FormatError(f"{path}: cannot read project file: {exc.strerror}") from None
     try:
-        project = json.loads(text)
+        project = json.loads(text.decode("utf-8-sig"))  # tolerate a byte-order mark
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not a QSL project: the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

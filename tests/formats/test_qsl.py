@@ -580,3 +580,18 @@ def test_image_level_option_is_not_a_region_label(project: Path) -> None:
         f"{path}: items[0] (img/a.png): boxes[0]: label 'Outdoor' for 'Type' is not in the "
         "region configuration (Dog, Cat)"
     )
+
+
+def test_project_with_byte_order_mark(project: Path) -> None:
+    path = write_project(project, [{"target": "img/a.png", "labels": {}}])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    collection, _ = load_qsl(path)
+    assert len(collection) == 1
+
+
+def test_project_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_bytes(b'{"items": "\xff"}')
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == f"{path}: not a QSL project: the file is not UTF-8 text"

@@ -266,7 +266,7 @@ def test_fill_holes_covers_each_part_and_its_holes(mask: np.ndarray) -> None:
         assert np.array_equal(even_odd_fill(ring, w, h), expected)
 
 
-def test_large_mask_is_quick_enough_and_exact() -> None:
+def test_large_annulus_is_exact() -> None:
     yy, xx = np.mgrid[0:512, 0:512]
     disc = (xx - 256) ** 2 + (yy - 256) ** 2 < 200**2
     disc &= (xx - 256) ** 2 + (yy - 256) ** 2 > 50**2  # an annulus: one part with a hole
