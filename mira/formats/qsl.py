@@ -224,11 +224,11 @@ def _scenes(items: list[Any], path: str, ctx: _Context, skip_missing: bool) -> I
         if reason:
             report["skipped"][reason] += 1
             continue
-        scene = _convert(item, ctx, f"{where} ({item.get('target')})", skip_missing)
+        key = f"{report['scenes']:06d}"
+        scene = _convert(item, ctx, f"{where} ({item.get('target')})", skip_missing, key)
         if scene is None:
             report["skipped"]["missing"] += 1
             continue
-        scene = scene.assign(key=f"{report['scenes']:06d}")
         report["scenes"] += 1
         for annotation in scene.annotations:
             report["categories"][annotation.category.name]["annotations"] += 1
@@ -326,7 +326,9 @@ def _regions(labels: Any) -> Iterator[Mapping[str, Any]]:
                     yield region
 
 
-def _convert(item: Mapping[str, Any], ctx: _Context, where: str, skip_missing: bool) -> Any:
+def _convert(
+    item: Mapping[str, Any], ctx: _Context, where: str, skip_missing: bool, key: str | None = None
+) -> Any:
     source = _image_source(item.get("target"), ctx.base_dir, where, skip_missing)
     if source is None:
         return None
@@ -344,7 +346,9 @@ def _convert(item: Mapping[str, Any], ctx: _Context, where: str, skip_missing: b
         metadata["labels"] = freeform
     width, height = source.dimensions
     annotations = item_annotations(labels, ctx, (width, height), where)
-    return Scene(ctx.categories, source, annotations, metadata=metadata, labels=scene_labels)
+    return Scene(
+        ctx.categories, source, annotations, metadata=metadata, labels=scene_labels, key=key
+    )
 
 
 def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: bool) -> Any:
