@@ -192,7 +192,7 @@ class ImageSource:
         """File extension for the encoded bytes ("jpg", "png", ...)."""
         if self._array is not None:
             return self._format
-        return sniff_extension(self.encoded()[:16]) or "img"
+        return sniff_extension(self._read_head(16)) or "img"
 
     def decode(self, keep: bool = False) -> np.ndarray:
         """RGB uint8 pixels as a read-only array (copy before drawing on it).
@@ -211,23 +211,26 @@ class ImageSource:
             self._decoded = array
         return array
 
-    def _header_bytes(self) -> bytes:
+    def _read_head(self, size: int) -> bytes:
+        """The first bytes of the image, without reading a whole file."""
         if self._path is not None and self._data is None:
             try:
                 with open(self._path, "rb") as f:
-                    return f.read(1 << 18)
+                    return f.read(size)
             except OSError:
                 return self._read_file()  # raises the clear error
-        return self.encoded()
+        return self.encoded()[:size]
 
     @property
     def dimensions(self) -> Dimensions:
         """Width and height, from the file header when possible (no decoding)."""
         if self._dimensions is None:
-            from mira.core.image_header import read_dimensions
+            from mira.core.image_header import read_dimensions, read_file_dimensions
 
-            size = read_dimensions(self._header_bytes())
-            if size is None and self._path is not None:
+            if self._path is not None and self._data is None:
+                self._read_head(1)  # a missing file is an ImageError naming it
+                size = read_file_dimensions(self._path)
+            else:
                 size = read_dimensions(self.encoded())
             if size is None:
                 self.decode()
