@@ -106,6 +106,20 @@ def _faster(n: int, name: str, factor: float) -> Check:
     return check
 
 
+def _faster_scaled(small: int, big: int, name: str, factor: float) -> Check:
+    """Ours at `big` scenes against the original at `small` scaled linearly to `big`."""
+
+    def check(results: dict[int, Any]) -> tuple[str, bool] | None:
+        a, b = _row(results, small, name), _row(results, big, name)
+        if a is None or b is None or "original" not in a:
+            return None
+        original = a["original"].median * big / small
+        ratio = original / b["ours"].median
+        return f"{ratio:.1f}× (~{original:.0f} s vs {_s(b['ours'])} s)", ratio >= factor
+
+    return check
+
+
 def _floor(n: int, name: str, factor: float) -> Check:
     def check(results: dict[int, Any]) -> tuple[str, bool] | None:
         row = _row(results, n, name)
@@ -173,10 +187,12 @@ TARGETS: list[tuple[str, str, Check]] = [
     ("#2", "its peak does not grow, 1000 → 5000 (≤ +10% +10 MB)", _flat(1000, 5000, STREAM)),
     ("#3", "stats decodes no image (5000)", _no_decode(5000, STATS)),
     ("#3", "stats ≥ 50× faster than the original's load + loop (1000¹)", _faster(1000, STATS, 50)),
+    ("#3", "the same at 5000 scenes, the original's time scaled ×5²", _faster_scaled(1000, 5000, STATS, 50)),
     ("#3", "stats peak < 300 MB (5000)", _memory(5000, STATS, 300)),
     ("#4", "split ≤ 2× `tar cf` of the same bytes (5000)", _floor(5000, SPLIT, 2)),
     ("#4", "split decodes no image (5000)", _no_decode(5000, SPLIT)),
     ("#4", "split ≥ 30× faster than the original (1000¹)", _faster(1000, SPLIT, 30)),
+    ("#4", "the same at 5000 scenes, the original's time scaled ×5²", _faster_scaled(1000, 5000, SPLIT, 30)),
     ("#4", "split peak < 300 MB (5000)", _memory(5000, SPLIT, 300)),
     ("#5", "dedupe ≤ 2× `tar cf` (1000)", _floor(1000, DEDUPE, 2)),
     ("#5", "dedupe decodes no image (1000)", _no_decode(1000, DEDUPE)),
@@ -245,6 +261,11 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "¹ The original holds a whole collection decoded in memory (about 12 GB for 5000 "
         "scenes), so it runs on 1000 scenes only and ratios are taken at 1000 scenes; ours "
         "runs on both sizes to show that memory does not grow.",
+        "",
+        "² The original's time at 1000 scenes times 5, against ours measured at 5000 scenes "
+        "(where our fixed start-up cost weighs less). Linear scaling is generous to the "
+        "original: its load pairs tar members with a quadratic scan, and it would need about "
+        "12 GB of memory.",
         "",
     ]
     for n in sizes:

@@ -78,7 +78,7 @@ def prepare(n: int, work: Path, with_original: bool) -> tuple[Paths, Path | None
              "--out", str(dataset), "--seed", "0"])  # fmt: skip
     tarball = work / f"ours-{n}.tar"
     if not fresh(tarball, project):
-        run([MIRA, "import-qsl", str(project), "-o", str(tarball), "--force", "--quiet"],
+        run([MIRA, "--quiet", "import-qsl", str(project), "-o", str(tarball), "--force"],
             stdout=subprocess.DEVNULL)  # fmt: skip
     legacy = work / f"original-{n}.tar" if with_original else None
     if legacy is not None and not fresh(legacy, project):
