@@ -74,9 +74,30 @@ def split_member_name(name: str) -> tuple[str, str]:
     return posixpath.join(folder, stem) if folder else stem, extension
 
 
+class _EndCheckingTarInfo(tarfile.TarInfo):
+    """Notes whether the archive ended with its end-of-archive block.
+
+    In stream mode tarfile takes a cut-off header for the end of the archive, so a truncated
+    tarball would read as a shorter valid one; the end marker tells the two apart.
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(archive)
+        except tarfile.EOFHeaderError:
+            archive.mira_clean_end = True  # type: ignore[attr-defined]
+            raise
+
+
+def _open_stream(handle: IO[bytes]) -> tarfile.TarFile:
+    # (the first header is read inside open(), so the flag may already be set here)
+    return tarfile.open(fileobj=handle, mode="r|*", tarinfo=_EndCheckingTarInfo)
+
+
 def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
     if path == STDIO:
-        return tarfile.open(fileobj=sys.stdin.buffer, mode="r|*"), None
+        return _open_stream(sys.stdin.buffer), None
     if os.path.isdir(path):
         raise FormatError(f"{path}: is a directory, not a tarball")
     try:
@@ -89,7 +110,7 @@ def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
         handle.close()
         raise FormatError(f"{path}: empty file, not a tarball")
     try:
-        return tarfile.open(fileobj=handle, mode="r|*"), handle
+        return _open_stream(handle), handle
     except tarfile.TarError as exc:
         handle.close()
         raise FormatError(f"{path}: not a tarball ({exc})") from None
@@ -110,6 +131,8 @@ def iter_member_groups(path: str) -> Iterator[MemberGroup]:
                     f"{source}: truncated or corrupt tarball after {last} ({exc})"
                 ) from None
             if member is None:
+                if not getattr(archive, "mira_clean_end", False):
+                    raise FormatError(f"{source}: truncated tarball: it ends after {last}")
                 break
             name = _safe_name(source, member.name)
             if member.isdir():

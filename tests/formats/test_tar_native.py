@@ -316,3 +316,17 @@ def test_round_trip_property(tmp_path, anns, labels, meta, masks):
         type(a.score) is type(b.score)
         for a, b in zip(back.annotations, scene.annotations, strict=True)
     )
+
+
+def test_a_tarball_cut_between_members_is_an_error(tmp_path, scene):
+    good = tmp_path / "good.tar"
+    SceneCollection([scene, scene.assign(key="000001")]).save(good)
+    with tarfile.open(good) as tar:
+        second = tar.getmember("000001.json").offset
+    for cut, name in ((second, "cut-at-header"), (second + 100, "cut-in-header")):
+        path = tmp_path / f"{name}.tar"
+        path.write_bytes(good.read_bytes()[:cut])
+        with pytest.raises(
+            FormatError, match=rf"{name}.tar: truncated tarball: it ends after member '000000.jpg'$"
+        ):
+            list(iter_scenes(path))
