@@ -28,6 +28,7 @@ from mira.core.masks import MaskRegion, check_mask
 from mira.core.scene import Scene
 from mira.errors import FormatError, ImageError, MiraError, ValidationError
 from mira.formats.legacy_proto import messages
+from mira.formats.tar_native import json_default
 
 #: The 1×1 PNG (pixel 1, 1, 1) that the original puts in `Scene.image` beside `N.png`.
 PLACEHOLDER_PNG = bytes.fromhex(
@@ -280,18 +281,10 @@ def _ints(values: Any, where: str) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _dumps(metadata: dict[str, Any], where: str) -> str:
     """The original's `json.dumps` defaults (ASCII-escaped, ", " / ": " separators)."""
     try:
-        return json.dumps(metadata or {}, default=_json_default)
+        return json.dumps(metadata or {}, default=json_default)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
 

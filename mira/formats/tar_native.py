@@ -24,7 +24,8 @@ FORMAT_VERSION = 1
 RECORD_EXTENSION = "json"
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """Let numpy scalars and arrays in metadata be written as plain JSON values."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -39,7 +40,7 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
             ensure_ascii=False,
             separators=(",", ":"),
             allow_nan=False,
-            default=_json_default,
+            default=json_default,
         )
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
