@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -169,12 +170,31 @@ def _points(points: Sequence[Any]) -> np.ndarray:
 def _annotation(item: Any, categories: Categories, where: str) -> Annotation:
     category = _category(item.category, categories, where)
     common = {"score": _score(item.score), "metadata": _metadata(item.metadata, where)}
+    points = _points(item.points)
     try:
-        if item.is_rect:
-            return Annotation(category, x1=item.x1, y1=item.y1, x2=item.x2, y2=item.y2, **common)
-        return Annotation(category, points=_points(item.points), **common)
+        ring = points[:-1] if len(points) > 1 and (points[0] == points[-1]).all() else points
+        if item.is_rect or 0 < len(ring) < 3:
+            return Annotation(category, **_box_fields(item, points, where), **common)
+        return Annotation(category, points=points, **common)
     except MiraError as exc:
         raise FormatError(f"{where}: {_strip_prefix(str(exc))}") from None
+
+
+def _box_fields(item: Any, points: np.ndarray, where: str) -> dict[str, float]:
+    """A box from a legacy annotation. The original accepted what our model refuses:
+    inverted boxes and polygons of one or two distinct points (e.g. one-pixel QSL mask
+    parts); they are kept as boxes over the same extent, with a warning, not dropped."""
+    if item.is_rect:
+        x1, x2, y1, y2 = item.x1, item.x2, item.y1, item.y2
+    else:
+        (x1, y1), (x2, y2) = points.min(axis=0).tolist(), points.max(axis=0).tolist()
+        warnings.warn(f"{where}: a polygon of {len(points)} points is read as a box", stacklevel=4)
+    if x1 > x2 or y1 > y2:
+        warnings.warn(
+            f"{where}: inverted box ({x1}, {y1}, {x2}, {y2}) is read in order", stacklevel=4
+        )
+        x1, x2, y1, y2 = min(x1, x2), max(x1, x2), min(y1, y2), max(y1, y2)
+    return {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
 
 
 def _label(item: Any, categories: Categories, where: str) -> Label:

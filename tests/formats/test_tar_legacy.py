@@ -595,10 +595,6 @@ def test_undecodable_png_member_fails_when_pixels_are_needed(tmp_path):
         ),
         ({"annotation": {"metadata": "[1]"}}, "annotation 0: expected a JSON object, got list"),
         (
-            {"annotation": {"x1": 5}},
-            "annotation 0: box is inverted (x1 > x2 or y1 > y2): [5.0, 1.0, 4.0, 3.0]",
-        ),
-        (
             {"annotation": {"is_rect": False}},
             "annotation 0: a polygon needs at least 3 points, got 0",
         ),
@@ -621,6 +617,19 @@ def test_bad_fields_name_member_and_item(changes, message):
     with pytest.raises(FormatError) as err:
         decode_legacy_scene(proto(**changes), PNG, WHERE)
     assert str(err.value) == f"{WHERE}: {message}"
+
+
+def test_what_the_original_accepted_but_we_refuse_is_kept_as_boxes_with_a_warning():
+    """Inverted boxes and one- or two-point polygons (one-pixel QSL mask parts) are kept."""
+    with pytest.warns(
+        UserWarning, match=r"annotation 0: inverted box \(5, 1, 4, 3\) is read in order"
+    ):
+        inverted = decode_legacy_scene(proto(annotation={"x1": 5}), PNG, WHERE)
+    assert inverted.annotations[0].x1y1x2y2() == (4.0, 1.0, 5.0, 3.0)
+    one_point = {"is_rect": False, "points": [messages().Point(x=7, y=2)] * 2}
+    with pytest.warns(UserWarning, match="annotation 0: a polygon of 2 points is read as a box"):
+        dot = decode_legacy_scene(proto(annotation=one_point), PNG, WHERE)
+    assert dot.annotations[0].is_rect and dot.annotations[0].x1y1x2y2() == (7.0, 2.0, 7.0, 2.0)
 
 
 def test_empty_metadata_strings_from_other_writers_read_as_empty():
