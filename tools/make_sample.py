@@ -21,8 +21,18 @@ def main() -> None:
     if SAMPLE.exists():
         shutil.rmtree(SAMPLE)
     subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "make_dataset.py"), "--n", "16", "--out",
-         str(SAMPLE), "--size", "400x300", "--quality", "80"],
+        [
+            sys.executable,
+            str(ROOT / "tools" / "make_dataset.py"),
+            "--n",
+            "16",
+            "--out",
+            str(SAMPLE),
+            "--size",
+            "400x300",
+            "--quality",
+            "80",
+        ],
         check=True,
     )
     project_path = SAMPLE / "project.json"
@@ -45,8 +55,10 @@ def main() -> None:
             run, state = 1, value
     counts.append(run)
     items[0]["labels"]["masks"] = [
-        {"map": {"counts": counts, "dimensions": {"width": 40, "height": 30}},
-         "labels": {"category": ["rect"]}}
+        {
+            "map": {"counts": counts, "dimensions": {"width": 40, "height": 30}},
+            "labels": {"category": ["rect"]},
+        }
     ]
     items[14]["ignore"] = True
     del items[15]["labels"]
