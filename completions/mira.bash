@@ -30,9 +30,11 @@ _mira() {
                 --seed) :; return ;;
                 -j|--jobs) :; return ;;
                 --quality) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -42,9 +44,11 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --threshold) :; return ;;
                 --method) mapfile -t COMPREPLY < <(compgen -W "iou coverage" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -54,9 +58,11 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -66,10 +72,12 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --colormap) _mira_files -f; return ;;
                 --background) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -98,9 +106,11 @@ _mira() {
                 --group) :; return ;;
                 --preserve) :; return ;;
                 --missing) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -124,9 +134,11 @@ _mira() {
                 --min-visibility) :; return ;;
                 --oversized) mapfile -t COMPREPLY < <(compgen -W "error crop" -- "$cur"); return ;;
                 -j|--jobs) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

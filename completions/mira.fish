@@ -24,6 +24,8 @@ complete -c mira -n '__fish_seen_subcommand_from augment' -l seed -x -d 'Random 
 complete -c mira -n '__fish_seen_subcommand_from augment' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l quality -x -d 'JPEG quality for JPEG sources.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from augment' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from augment' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -F
@@ -32,6 +34,8 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -s o -l output -r -F -d
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l threshold -x -d 'Overlap at or above which to drop, in (0, 1].'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l method -x -a 'iou coverage' -d 'iou, or coverage: the share of an annotation inside a larger one.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
@@ -41,6 +45,8 @@ complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l label-key -x -d 
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l base-dir -x -a '(__fish_complete_directories)' -d 'Folder that relative image paths start from (default: the project file\'s folder).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l skip-missing -d 'Skip (and count) items whose image file is missing.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -F
@@ -49,6 +55,8 @@ complete -c mira -n '__fish_seen_subcommand_from placeholder' -s o -l output -r 
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l colormap -r -F -d 'YAML/JSON map of category → [r, g, b] or \'#rrggbb\' [default: distinct colours].'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l background -x -d 'Background: a grey level 0-255 or \'#rrggbb\'.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s h -l help -d 'Show this message and exit.'
@@ -75,6 +83,8 @@ complete -c mira -n '__fish_seen_subcommand_from split' -l group -x -d 'Keep sce
 complete -c mira -n '__fish_seen_subcommand_from split' -l preserve -x -d 'metadata.PATH holding a part name: such scenes go to that part first.'
 complete -c mira -n '__fish_seen_subcommand_from split' -l missing -x -d 'Value for scenes without the --stratify/--group metadata (default: an error).'
 complete -c mira -n '__fish_seen_subcommand_from split' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from split' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from split' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from split' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from split' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from split' -F
@@ -92,6 +102,8 @@ complete -c mira -n '__fish_seen_subcommand_from tile' -l min-visibility -x -d '
 complete -c mira -n '__fish_seen_subcommand_from tile' -l oversized -x -a 'error crop' -d 'Subcrops: an annotation that cannot fit is an error, or gets a crop.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from tile' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from tile' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -F

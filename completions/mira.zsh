@@ -13,6 +13,8 @@ _mira_augment() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--quality[JPEG quality for JPEG sources.]:N: ' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -24,6 +26,8 @@ _mira_dedupe() {
         '--threshold[Overlap at or above which to drop, in (0, 1\].]:F: ' \
         '--method[iou, or coverage\: the share of an annotation inside a larger one.]:iou|coverage:(iou coverage)' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -36,6 +40,8 @@ _mira_import_qsl() {
         '--base-dir[Folder that relative image paths start from (default\: the project file'\''s folder).]:DIR:_files -/' \
         '--skip-missing[Skip (and count) items whose image file is missing.]' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PROJECT.json:_files'
@@ -47,6 +53,8 @@ _mira_placeholder() {
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
         '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:TEXT: ' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -80,6 +88,8 @@ _mira_split() {
         '--preserve[metadata.PATH holding a part name\: such scenes go to that part first.]:KEY: ' \
         '--missing[Value for scenes without the --stratify/--group metadata (default\: an error).]:VALUE: ' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -103,6 +113,8 @@ _mira_tile() {
         '--oversized[Subcrops\: an annotation that cannot fit is an error, or gets a crop.]:error|crop:(error crop)' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'

@@ -55,3 +55,8 @@ TarFormatOpt = Annotated[
         "--format", help="Tarball layout to write: native, or legacy (the original mira's)."
     ),
 ]
+
+
+def writer_options(tar_format: TarFormat, shard_size: int | None) -> dict[str, object]:
+    """The library's keyword arguments for how an output tarball is written."""
+    return {"format": tar_format.value, "shard_size": shard_size}

@@ -272,6 +272,8 @@ def import_qsl(
     skip_missing: bool = False,
     force: bool = False,
     progress: Callable[..., Any] | None = None,
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a native tarball (atomic, byte-deterministic).
 
@@ -283,7 +285,13 @@ def import_qsl(
     scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
     if progress is not None:
         scenes = progress(scenes, "Importing")
-    with SceneWriter(output, force=force, inputs=[os.fspath(project_path)]) as writer:
+    with SceneWriter(
+        output,
+        force=force,
+        inputs=[os.fspath(project_path)],
+        format=format,
+        shard_size=shard_size,
+    ) as writer:
         for scene in scenes:
             writer.write(scene)
     return report

@@ -150,8 +150,9 @@ class SceneWriter:
             from mira.formats.tar_legacy import encode_legacy_scene
 
             png, proto = encode_legacy_scene(scene)
-            tar.add(f"{self.count}.png", png)
-            tar.add(f"{self.count}", proto)
+            index = self.count % self.shard_size if self.shard_size else self.count
+            tar.add(f"{index}.png", png)  # the original numbers each file from 0
+            tar.add(f"{index}", proto)
         self._keys.add(key)
         self.count += 1
         return key

@@ -171,6 +171,8 @@ def save_augmented(
     quality: int = DEFAULT_QUALITY,
     force: bool = False,
     inputs: Iterable[str | PathLike[str]] = (),
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`mira augment`: write the augmented stream to a native tarball atomically; the report.
 
@@ -181,7 +183,9 @@ def save_augmented(
     from mira.formats import SceneWriter
 
     report = new_report()
-    with SceneWriter(output, force=force, inputs=list(inputs)) as writer:
+    with SceneWriter(
+        output, force=force, inputs=list(inputs), format=format, shard_size=shard_size
+    ) as writer:
         if isinstance(pipeline, (str, PathLike)):
             pipeline = load_pipeline(pipeline)
         stream = augment_scenes(

@@ -167,6 +167,8 @@ def dedupe_file(
     method: str = "iou",
     force: bool = False,
     progress: Any = None,
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`mira dedupe`: stream tarball(s) → drop_duplicates → a native tarball (atomic;
     image bytes copied through untouched). Returns the report of `dedupe_scenes`."""
@@ -180,7 +182,9 @@ def dedupe_file(
     scenes = dedupe_scenes(iter_scenes(paths), threshold, method, report)
     if progress is not None:
         scenes = progress(scenes, "Dropping duplicates")
-    with SceneWriter(output, force=force, inputs=expand_inputs(paths)) as writer:
+    with SceneWriter(
+        output, force=force, inputs=expand_inputs(paths), format=format, shard_size=shard_size
+    ) as writer:
         for scene in scenes:
             writer.write(scene)
     return report

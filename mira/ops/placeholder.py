@@ -81,6 +81,8 @@ def save_placeholder(
     force: bool = False,
     inputs: Iterable[Any] = (),
     jobs: int | None = 1,
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`SceneCollection.save_placeholder(filename, colormap)`, streaming: write the
     placeholder of every scene to a native tarball (atomically) and report what was done.
@@ -104,7 +106,9 @@ def save_placeholder(
             totals["annotations"] += len(scene.annotations)
             yield scene, colors, fill
 
-    with SceneWriter(filename, force=force, inputs=list(inputs)) as writer:
+    with SceneWriter(
+        filename, force=force, inputs=list(inputs), format=format, shard_size=shard_size
+    ) as writer:
         for placeholder in ordered_map(_placeholder_task, tasks(), jobs):
             writer.write(placeholder)
     return {

@@ -95,6 +95,8 @@ def split_file(
     missing: Any = REQUIRED,
     force: bool = False,
     progress: Callable[[Iterable, str], Iterable] | None = None,
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """Split tarball(s) into one tarball per part, streaming, without decoding an image.
 
@@ -140,7 +142,10 @@ def split_file(
         for index, part in enumerate(parts):
             for item in part:
                 part_of[item] = index
-        writers = [SceneWriter(path, force=force, inputs=paths) for path in outputs]
+        writers = [
+            SceneWriter(path, force=force, inputs=paths, format=format, shard_size=shard_size)
+            for path in outputs
+        ]
         try:
             tallies, categories = _write(
                 show(iter_scenes(sources), "Writing parts"), writers, part_of

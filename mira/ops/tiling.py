@@ -334,6 +334,8 @@ def tile_file(
     jobs: int | None = None,
     force: bool = False,
     progress: Any = None,
+    format: str = "native",
+    shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`mira tile`: stream tarball(s) → sub-crops or grid tiles → a native tarball
     (atomic; every piece encoded once). Returns the report of `tile_scenes`."""
@@ -348,7 +350,9 @@ def tile_file(
     if progress is not None:
         scenes = progress(scenes, "Tiling")
     pieces = tile_scenes(scenes, max_size, mode, overlap, min_visibility, oversized, jobs, report)
-    with SceneWriter(output, force=force, inputs=expand_inputs(paths)) as writer:
+    with SceneWriter(
+        output, force=force, inputs=expand_inputs(paths), format=format, shard_size=shard_size
+    ) as writer:
         for piece in pieces:
             writer.write(piece)
     return report

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt, SeedOpt
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JobsOpt,
+    JsonOpt,
+    OutputOpt,
+    SeedOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 ConfigOpt = Annotated[
     str,
@@ -50,6 +61,8 @@ def run(
     jobs: JobsOpt = None,
     quality: QualityOpt = 95,
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
@@ -73,6 +86,7 @@ def run(
         quality=quality,
         force=force,
         inputs=inputs,
+        **writer_options(tar_format, shard_size),
     )
     counts = [[name, report[name]] for name in ("scenes_in", "scenes_out")]
     counts += [[name, report[name]] for name in ("annotations_in", "annotations_out")]

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JsonOpt, OutputOpt
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JsonOpt,
+    OutputOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 
 class Method(str, Enum):
@@ -42,6 +51,8 @@ def run(
     threshold: ThresholdOpt = 1.0,
     method: MethodOpt = Method.iou,
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.
@@ -52,7 +63,15 @@ def run(
     """
     from mira.ops.dedupe import dedupe_file
 
-    report = dedupe_file(inputs, out, threshold, method.value, force, output.progress)
+    report = dedupe_file(
+        inputs,
+        out,
+        threshold,
+        method.value,
+        force,
+        output.progress,
+        **writer_options(tar_format, shard_size),
+    )
     totals = report["annotations"]
     rows = [
         [name, c["before"], c["removed"], c["after"]] for name, c in report["categories"].items()

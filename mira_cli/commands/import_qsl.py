@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, JsonOpt, OutputOpt
+from mira_cli.options import (
+    ForceOpt,
+    JsonOpt,
+    OutputOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 ProjectArg = Annotated[
     str, typer.Argument(help="The QSL project file (JSON).", metavar="PROJECT.json")
@@ -42,6 +50,8 @@ def run(
     base_dir: BaseDirOpt = None,
     skip_missing: SkipMissingOpt = False,
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Build a collection from a QSL project: boxes, polygons and masks, image-level labels.
@@ -54,7 +64,16 @@ def run(
     """
     from mira.formats.qsl import import_qsl
 
-    report = import_qsl(project, out, label_key, base_dir, skip_missing, force, output.progress)
+    report = import_qsl(
+        project,
+        out,
+        label_key,
+        base_dir,
+        skip_missing,
+        force,
+        output.progress,
+        **writer_options(tar_format, shard_size),
+    )
     rows = [[name, c["annotations"], c["labels"]] for name, c in report["categories"].items()]
     rows.append(["total", report["annotations"], report["labels"]])
     title = f"Imported {report['scenes']} of {report['items']} items"

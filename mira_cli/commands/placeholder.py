@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JobsOpt,
+    JsonOpt,
+    OutputOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 ColormapOpt = Annotated[
     str | None,
@@ -44,6 +54,8 @@ def run(
     colormap: ColormapOpt = None,
     background: BackgroundOpt = "255",
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     jobs: JobsOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -56,7 +68,14 @@ def run(
 
     scenes = output.progress(iter_scenes(inputs), "Drawing placeholders")
     report = save_placeholder(
-        scenes, out, colormap=colormap, background=background, force=force, inputs=inputs, jobs=jobs
+        scenes,
+        out,
+        colormap=colormap,
+        background=background,
+        force=force,
+        inputs=inputs,
+        jobs=jobs,
+        **writer_options(tar_format, shard_size),
     )
     rows = [[name, color] for name, color in report["colors"].items()]
     table = output.Table(

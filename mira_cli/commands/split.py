@@ -8,7 +8,16 @@ import typer
 from typer.core import TyperCommand
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JsonOpt, SeedOpt
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JsonOpt,
+    SeedOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 KeyHelp = "metadata.PATH (a dotted path into scene metadata) or categories"
 SizesOpt = Annotated[
@@ -110,6 +119,8 @@ def run(
     preserve: PreserveOpt = None,
     missing: MissingOpt = None,
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.
@@ -133,6 +144,7 @@ def run(
         missing=REQUIRED if missing is None else missing,
         force=force,
         progress=output.progress,
+        **writer_options(tar_format, shard_size),
     )
     output.emit(report, _tables(report), json_mode)
 

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, OutputOpt
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JobsOpt,
+    JsonOpt,
+    OutputOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    writer_options,
+)
 
 
 class Mode(str, Enum):
@@ -70,6 +80,8 @@ def run(
     oversized: OversizedOpt = Oversized.error,
     jobs: JobsOpt = None,
     force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Cut every scene into crops of at most --max-size pixels; each records its source.
@@ -82,7 +94,7 @@ def run(
 
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
-        force, output.progress,
+        force, output.progress, **writer_options(tar_format, shard_size),
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [

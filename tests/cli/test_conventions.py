@@ -6,7 +6,9 @@ import json
 import os
 import signal
 import subprocess
+import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +111,82 @@ def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path, data_tar):
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     assert sorted(os.listdir(tmp_path)) == ["data.tar"]
+
+
+def writer_commands(data_tar, tmp_path):
+    """Every command that writes one tarball, as (argv before -o, output path)."""
+    pipeline = tmp_path / "flip.yaml"
+    pipeline.write_text(
+        "__version__: 2.0.8\ntransform:\n  __class_fullname__: Compose\n  p: 1.0\n"
+        "  transforms:\n  - __class_fullname__: HorizontalFlip\n    p: 1.0\n"
+    )
+    return {
+        "dedupe": ["dedupe", data_tar],
+        "tile": ["tile", data_tar, "--max-size", "32", "--mode", "grid"],
+        "augment": ["augment", data_tar, "--config", pipeline],
+        "placeholder": ["placeholder", data_tar],
+    }
+
+
+@pytest.mark.parametrize("command", ["dedupe", "tile", "augment", "placeholder"])
+def test_writers_offer_legacy_format_and_shards(mira, data_tar, tmp_path, command):
+    argv = writer_commands(data_tar, tmp_path)[command]
+    legacy = tmp_path / "legacy.tar"
+    result = mira(*argv, "-o", legacy, "--format", "legacy")
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(legacy) as tar:
+        assert tar.getnames()[:2] == ["0.png", "0"]
+    assert len(SceneCollection.load(legacy)) >= 3
+    sharded = tmp_path / "sharded.tar"
+    result = mira(*argv, "-o", sharded, "--shard-size", "2")
+    assert result.returncode == 0, result.stderr
+    shards = sorted(p.name for p in tmp_path.glob("sharded-*.tar"))
+    assert shards[:2] == ["sharded-000000.tar", "sharded-000001.tar"]
+    assert not sharded.exists()
+    assert len(SceneCollection.load(str(tmp_path / "sharded-*.tar"))) >= 3
+
+
+def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
+    result = mira(
+        "split",
+        data_tar,
+        "--sizes",
+        "0.5",
+        "0.5",
+        "--out-dir",
+        tmp_path / "parts",
+        "--format",
+        "legacy",
+    )
+    assert result.returncode == 1 and "parts" in result.stderr  # the folder must exist
+    (tmp_path / "parts").mkdir()
+    result = mira(
+        "split",
+        data_tar,
+        "--sizes",
+        "0.5",
+        "0.5",
+        "--out-dir",
+        tmp_path / "parts",
+        "--shard-size",
+        "1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / "parts")) == [
+        "data-test-000000.tar",
+        "data-train-000000.tar",
+        "data-train-000001.tar",
+    ]
+    project = Path(__file__).resolve().parents[2] / "sample" / "project.json"
+    result = mira(
+        "import-qsl", project, "-o", tmp_path / "q.tar", "--format", "legacy", "--shard-size", "10"
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("q-*.tar")) == ["q-000000.tar", "q-000001.tar"]
+    with tarfile.open(tmp_path / "q-000001.tar") as tar:
+        assert tar.getnames() == ["0.png", "0", "1.png", "1", "2.png", "2", "3.png", "3"]
+    result = mira("dedupe", data_tar, "-o", "-", "--shard-size", "1")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "error: cannot write shards to standard output\n",
+    )
