@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+
+T = TypeVar("T")
 
 InputArg = Annotated[
     list[str],
@@ -23,6 +26,25 @@ OutputOpt = Annotated[
         metavar="OUT.tar",
     ),
 ]
+
+
+def usage_check(check: Callable[[], T], option: str | None = None) -> T:
+    """Run a library check on option values; a ValidationError becomes a usage error (exit 2)."""
+    from mira.errors import ValidationError
+
+    try:
+        return check()
+    except ValidationError as error:
+        raise typer.BadParameter(str(error), param_hint=option and f"'{option}'") from None
+
+
+def key_option(value: str | None) -> str | None:
+    """Callback for KEY options: metadata.PATH or categories, checked before any reading."""
+    from mira.ops.keys import parse_key
+
+    return None if value is None else usage_check(lambda: parse_key(value).text)
+
+
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")

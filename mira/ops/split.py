@@ -59,7 +59,7 @@ def split_indices(
     Indices inside each part are in input order. Inputs are never modified.
     """
     n = _count(items)
-    weights = _check_sizes(sizes)
+    weights = check_sizes(sizes)
     k = len(weights)
     group = _check_length("group", group, n)
     stratify = _check_length("stratify", stratify, n)
@@ -112,15 +112,14 @@ def split_file(
     from mira.formats import SceneWriter, iter_scenes
     from mira.formats.tario import STDIO, check_output, expand_inputs
 
-    weights = _check_sizes(sizes)
+    weights = check_sizes(sizes)
     names = part_names(names, len(weights))
     keys = {
         role: parse_key(text)
         for role, text in (("stratify", stratify), ("group", group), ("preserve", preserve))
         if text is not None
     }
-    if "preserve" in keys and keys["preserve"].kind != "metadata":
-        raise ValidationError(f"preserve needs a metadata.PATH key, got {preserve!r}")
+    check_preserve_key(preserve)
     paths = expand_inputs(inputs)
     outputs = output_paths(paths, names, out_dir)
     for path in outputs:
@@ -188,6 +187,12 @@ def split_file(
             }
         )
     return report
+
+
+def check_preserve_key(preserve: str | None) -> None:
+    """`preserve` takes part names from metadata, so it must be a metadata.PATH key."""
+    if preserve is not None and parse_key(preserve).kind != "metadata":
+        raise ValidationError(f"preserve needs a metadata.PATH key, got {preserve!r}")
 
 
 def part_names(names: Sequence[str] | None, count: int) -> list[str]:
@@ -338,7 +343,8 @@ def _count(items: int | Sequence) -> int:
         ) from None
 
 
-def _check_sizes(sizes: Sequence[float]) -> list[float]:
+def check_sizes(sizes: Sequence[float]) -> list[float]:
+    """Sizes as floats, or a ValidationError saying what is wrong with them."""
     try:
         values = list(sizes)
     except TypeError:

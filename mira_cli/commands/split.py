@@ -16,13 +16,24 @@ from mira_cli.options import (
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    key_option,
+    usage_check,
     writer_options,
 )
+
+
+def _sizes(values: list[float]) -> list[float]:
+    from mira.ops.split import check_sizes
+
+    return usage_check(lambda: check_sizes(values))
+
 
 KeyHelp = "metadata.PATH (a dotted path into scene metadata) or categories"
 SizesOpt = Annotated[
     list[float],
-    typer.Option("--sizes", metavar="F F ...", help="Part fractions, summing to 1."),
+    typer.Option(
+        "--sizes", metavar="F F ...", callback=_sizes, help="Part fractions, summing to 1."
+    ),
 ]
 NamesOpt = Annotated[
     list[str] | None,
@@ -39,11 +50,19 @@ OutDirOpt = Annotated[
     ),
 ]
 StratifyOpt = Annotated[
-    str | None, typer.Option("--stratify", metavar="KEY", help=f"Balance parts by {KeyHelp}.")
+    str | None,
+    typer.Option(
+        "--stratify", metavar="KEY", callback=key_option, help=f"Balance parts by {KeyHelp}."
+    ),
 ]
 GroupOpt = Annotated[
     str | None,
-    typer.Option("--group", metavar="KEY", help=f"Keep scenes sharing {KeyHelp} together."),
+    typer.Option(
+        "--group",
+        metavar="KEY",
+        callback=key_option,
+        help=f"Keep scenes sharing {KeyHelp} together.",
+    ),
 ]
 PreserveOpt = Annotated[
     str | None,
@@ -130,7 +149,10 @@ def run(
     Python: SceneCollection.split(sizes, random_state, stratify, group, preserve).
     """
     from mira.ops.keys import REQUIRED
-    from mira.ops.split import split_file
+    from mira.ops.split import check_preserve_key, part_names, split_file
+
+    usage_check(lambda: part_names(names, len(sizes)), "--names")
+    usage_check(lambda: check_preserve_key(preserve), "--preserve")
 
     report = split_file(
         inputs,

@@ -7,25 +7,14 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import InputArg, JsonOpt
-
-
-def _key(value: str | None) -> str | None:
-    from mira.errors import ValidationError
-    from mira.ops.keys import parse_key
-
-    try:
-        return None if value is None else parse_key(value).text
-    except ValidationError as error:
-        raise typer.BadParameter(str(error)) from None
-
+from mira_cli.options import InputArg, JsonOpt, key_option
 
 ByOpt = Annotated[
     str | None,
     typer.Option(
         "--by",
         metavar="KEY",
-        callback=_key,
+        callback=key_option,
         help="Also give the statistics per group: metadata.PATH or categories.",
     ),
 ]
