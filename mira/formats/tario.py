@@ -10,6 +10,7 @@ import glob
 import io
 import os
 import posixpath
+import stat
 import sys
 import tarfile
 import tempfile
@@ -90,9 +91,14 @@ class _EndCheckingTarInfo(tarfile.TarInfo):
             raise
 
 
-def _open_stream(handle: IO[bytes]) -> tarfile.TarFile:
-    # (the first header is read inside open(), so the flag may already be set here)
-    return tarfile.open(fileobj=handle, mode="r|*", tarinfo=_EndCheckingTarInfo)
+def _open_stream(handle: IO[bytes], seekable: bool = False) -> tarfile.TarFile:
+    """Read members in order. A regular file is opened seekable, so each member is one read
+    instead of many small ones; pipes and stdin use tarfile's stream mode.
+
+    (The first header is read inside open(), so the end flag may already be set here.)
+    """
+    mode = "r:*" if seekable else "r|*"
+    return tarfile.open(fileobj=handle, mode=mode, tarinfo=_EndCheckingTarInfo)
 
 
 def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
@@ -106,11 +112,12 @@ def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
         raise FormatError(f"{path}: no such file") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot open: {exc.strerror}") from None
-    if os.fstat(handle.fileno()).st_size == 0:
+    status = os.fstat(handle.fileno())
+    if status.st_size == 0 and stat.S_ISREG(status.st_mode):
         handle.close()
         raise FormatError(f"{path}: empty file, not a tarball")
     try:
-        return _open_stream(handle), handle
+        return _open_stream(handle, seekable=stat.S_ISREG(status.st_mode)), handle
     except tarfile.TarError as exc:
         handle.close()
         raise FormatError(f"{path}: not a tarball ({exc})") from None
@@ -157,6 +164,7 @@ def iter_member_groups(path: str) -> Iterator[MemberGroup]:
                 raise FormatError(f"{source}: member {name!r} is truncated")
             group.members[extension] = data
             group.names[extension] = name
+            archive.members.clear()  # seekable mode keeps every header otherwise
             last = f"member {name!r}"
         if group is not None:
             yield group
