@@ -32,6 +32,19 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
+def _set_opencv_threads(count: int | None) -> int | None:
+    """OpenCV threads its own loops over every core; with our own workers that oversubscribes
+    the machine, so `jobs` workers each get one thread (and `--jobs N` means N cores).
+    Returns the previous setting; None leaves OpenCV alone (and not imported)."""
+    if count is None:
+        return None
+    import cv2
+
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    return previous
+
+
 def ordered_map(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -44,12 +57,18 @@ def ordered_map(
     """
     workers = resolve_jobs(jobs)
     if workers == 1:
-        yield from map(func, items)
+        previous = _set_opencv_threads(1)
+        try:
+            yield from map(func, items)
+        finally:
+            _set_opencv_threads(previous)
         return
     limit = in_flight or workers * 4
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_set_opencv_threads, initargs=(1,)
+    )
     window: deque[Future[R]] = deque()
     try:
         for item in items:
