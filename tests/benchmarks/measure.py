@@ -33,10 +33,16 @@ class Measurement:
 
     times: list[float] = field(default_factory=list)
     peak_mb: float = 0.0
+    loads: list[float] = field(default_factory=list)  # 1-minute load average before each run
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def load(self) -> float:
+        """The busiest the machine was (1-minute load average) when a run started."""
+        return max(self.loads, default=0.0)
 
 
 def _children() -> dict[int, list[int]]:
@@ -136,6 +142,7 @@ def measure(
     for _ in range(repeat):
         if cleanup:
             cleanup()
+        result.loads.append(os.getloadavg()[0])
         wall, peak = run_once(argv, stdout_path, env)
         result.times.append(wall)
         result.peak_mb = max(result.peak_mb, peak)
