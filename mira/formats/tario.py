@@ -7,7 +7,6 @@ Readers never use member names as file-system paths; writers never leave a parti
 from __future__ import annotations
 
 import glob
-import io
 import os
 import posixpath
 import stat
@@ -17,7 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO
 
 from mira.errors import FormatError, OutputError
 
@@ -174,15 +173,15 @@ def iter_member_groups(path: str) -> Iterator[MemberGroup]:
             handle.close()
 
 
-def tar_member(name: str, data: bytes) -> tuple[tarfile.TarInfo, BinaryIO]:
+def tar_header(name: str, size: int) -> bytes:
     """A member header with fixed metadata, so the same content gives the same bytes."""
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size = size
     info.mtime = 0
     info.mode = 0o644
     info.uid = info.gid = 0
     info.uname = info.gname = ""
-    return info, io.BytesIO(data)
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
 
 
 def same_file(a: str, b: str) -> bool:
@@ -210,11 +209,17 @@ def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False
 
 
 class AtomicTar:
-    """A tar being written: to a temporary file beside the target, renamed on commit."""
+    """A tar being written: to a temporary file beside the target, renamed on commit.
+
+    Members are written directly (header, data, padding) rather than through tarfile's
+    stream layer, which copies every member in small pieces; the bytes are the same as
+    tarfile's PAX writer makes, ending with two zero blocks padded to a 10 KiB record.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._temp: str | None = None
+        self._size = 0
         if path == STDIO:
             self._file: IO[bytes] = sys.stdout.buffer
         else:
@@ -222,18 +227,22 @@ class AtomicTar:
             fd, self._temp = tempfile.mkstemp(
                 dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
             )
-            self._file = os.fdopen(fd, "wb")
-        self._tar = tarfile.open(fileobj=self._file, mode="w|", format=tarfile.PAX_FORMAT)
+            self._file = os.fdopen(fd, "wb", buffering=1 << 20)
+
+    def _write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._size += len(data)
 
     def add(self, name: str, data: bytes) -> None:
-        info, stream = tar_member(name, data)
-        self._tar.addfile(info, stream)
+        self._write(tar_header(name, len(data)))
+        self._write(data)
+        self._write(tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE))
 
     def commit(self) -> None:
-        self._tar.close()
+        self._write(tarfile.NUL * 2 * tarfile.BLOCKSIZE)
+        self._write(tarfile.NUL * (-self._size % tarfile.RECORDSIZE))
         self._file.flush()
         if self._temp is not None:
-            os.fsync(self._file.fileno())
             self._file.close()
             os.chmod(self._temp, 0o644 & ~_umask())
             os.replace(self._temp, self.path)
@@ -242,10 +251,6 @@ class AtomicTar:
     def abort(self) -> None:
         if self._temp is None:
             return
-        try:
-            self._tar.close()  # the temp file is deleted anyway; this just settles tarfile
-        except Exception:
-            pass
         try:
             self._file.close()
         finally:
