@@ -88,7 +88,8 @@ def prepare(n: int, work: Path, with_original: bool) -> tuple[Paths, Path | None
         run([str(ORIGINAL_PYTHON), ORIGINAL_SCRIPT, "import", str(project), str(partial)],
             cwd="/", env=original_env(), stderr=subprocess.DEVNULL)  # fmt: skip
         partial.replace(legacy)
-    return Paths(dataset, tarball, work / "out"), legacy
+    # One scratch output per process, so that two runs sharing the cache do not collide.
+    return Paths(dataset, tarball, work / f"out-{os.getpid()}"), legacy
 
 
 def available(command: str | None) -> bool:
@@ -112,16 +113,18 @@ def decoded_images(case: Case, paths: Paths, clean: Callable[[], None]) -> int:
 
 def floors(paths: Paths, repeat: int) -> dict[str, Measurement]:
     images = sorted(p.name for p in paths.dataset.glob("*.jpg"))
-    listing = paths.out.parent / "images.txt"
+    listing = paths.out.with_name(paths.out.name + "-images.txt")
     listing.write_text("\n".join(images) + "\n")
     tar = ["tar", "cf", str(paths.out), "-C", str(paths.dataset), "-T", str(listing)]
     # Our writers fsync a tarball before renaming it into place; tar does not.
     synced = ["sh", "-c", f'{" ".join(map(shlex.quote, tar))} && sync "$0"', str(paths.out)]
-    return {
+    result = {
         "tar": measure(tar, repeat, remover(paths.out)),
         "tar+sync": measure(synced, repeat, remover(paths.out)),
         "decode": measure([PYTHON, HELPERS, "decode", str(paths.dataset)], repeat),
     }
+    listing.unlink()
+    return result
 
 
 def main() -> None:
