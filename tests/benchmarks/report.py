@@ -252,6 +252,14 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "tarball its own `from_qsl(...).save()` wrote (PNG images, its only format).",
         "",
     ]  # fmt: skip
+    if results.get("original_from"):
+        lines += [
+            "The original library's figures are reused from an earlier run on the same machine "
+            f"and data (`{results['original_from']}`, via `run.py --original-from`): they do not "
+            "depend on our code and take about 45 minutes to measure. Everything else, floors "
+            "included, comes from this run. `make bench` measures everything in one go.",
+            "",
+        ]
     if results["missing"]:
         lines += [
             f"Not benchmarked (command not available yet): {', '.join(results['missing'])}.",

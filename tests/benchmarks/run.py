@@ -22,6 +22,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -149,7 +150,12 @@ def main() -> None:
     cases = [c for c in CASES if case_key(c) in args.cases]
     missing = sorted({c.command for c in cases if not available(c.command)} - {None})
     cases = [c for c in cases if c.command not in missing]
-    results: dict[str, dict] = {"scenes": {}, "missing": missing, "repeat": args.repeat}
+    results: dict[str, Any] = {"scenes": {}, "missing": missing, "repeat": args.repeat}
+    if args.original_from:
+        source = args.original_from.resolve()
+        results["original_from"] = str(
+            source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+        )
     for n in sorted(args.scenes):
         with_original = use_original and n <= args.original_scenes
         paths, legacy = prepare(n, args.work, with_original)
