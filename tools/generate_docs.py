@@ -269,7 +269,8 @@ def _zsh_spec(param: Param) -> list[str]:
 
 def zsh(root: Command, commands: list[Command]) -> str:
     out = ["#compdef mira", f"# zsh completion for mira. {MARK}",
-           "# Install: copy to a folder on $fpath as _mira, then run compinit.", ""]  # fmt: skip
+           "# Install: source this file after compinit, or copy it to a folder on $fpath as _mira.",
+           ""]  # fmt: skip
     for command in commands:
         specs = [s for p in command.options for s in _zsh_spec(p)]
         specs += [f"'*:{_zq(a.metavar)}:_files'" for a in command.arguments]
@@ -286,7 +287,10 @@ def zsh(root: Command, commands: list[Command]) -> str:
             "        command) _describe -t commands 'mira command' commands ;;",
             '        argument)', '            case $words[1] in']  # fmt: skip
     out += [f"                {c.name}) _mira_{c.name.replace('-', '_')} ;;" for c in commands]
-    out += ["            esac", "            ;;", "    esac", "}", "", '_mira "$@"', ""]
+    out += ["            esac", "            ;;", "    esac", "}", "",
+            "# Autoloaded from $fpath (as _mira): complete now; sourced: register with compdef.",
+            'if [[ $funcstack[1] == _mira ]]; then', '    _mira "$@"', "else",
+            "    compdef _mira mira", "fi", ""]  # fmt: skip
     return "\n".join(out)
 
 
