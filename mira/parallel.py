@@ -64,8 +64,9 @@ def ordered_map(
             _set_opencv_threads(previous)
         return
     limit = in_flight or workers * 4
+    # Not "fork": a child forked after OpenCV started its thread pool can deadlock.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_set_opencv_threads, initargs=(1,)
     )
