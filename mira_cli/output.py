@@ -70,12 +70,6 @@ def emit(
         console.print(table)
 
 
-def info(message: str) -> None:
-    """A line of talk on stderr (not with --quiet)."""
-    if not settings.quiet:
-        sys.stderr.write(message + "\n")
-
-
 def error(message: str) -> None:
     sys.stderr.write(f"error: {message}\n")
 
