@@ -179,10 +179,28 @@ class Label:
         score: float | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        where = f"{type(self).__name__.lower()} {category}"
-        self.category = check_category(category, where)
-        self.score = check_score(score, where)
-        self.metadata = check_metadata(metadata, where)
+        # The common valid values are taken as they are; anything else goes through the full
+        # checks, so the error message (and its `where`) is formatted only when it is needed.
+        self.category = (
+            category
+            if isinstance(category, Category)
+            else check_category(category, self._where(category))
+        )
+        self.score = (
+            score
+            if score is None or (type(score) is float and math.isfinite(score))
+            else check_score(score, self._where(category))
+        )
+        self.metadata = (
+            {}
+            if metadata is None
+            else dict(metadata)
+            if type(metadata) is dict
+            else check_metadata(metadata, self._where(category))
+        )
+
+    def _where(self, category: Any) -> str:
+        return f"{type(self).__name__.lower()} {category}"
 
     def assign(self, **kwargs: Any) -> Label:
         fields = {"category": self.category, "score": self.score, "metadata": self.metadata}
@@ -207,27 +225,38 @@ class Label:
         return f"Label(category={self.category!r}, score={self.score!r})"
 
 
-def _as_points(points: Any, where: str) -> np.ndarray:
+def _invalid(category: Any, problem: str) -> ValidationError:
+    return ValidationError(f"annotation {category}: {problem}")
+
+
+def _as_polygon(points: Any, category: Any) -> tuple[np.ndarray, list[float], list[float]]:
+    """The open, read-only ring of `points` and its lower and upper corners.
+
+    Finiteness is read off the corners: min and max propagate NaN and reach any infinity, so
+    no separate pass over the points is needed.
+    """
     try:
         array = np.array(points, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValidationError(f"{where}: polygon points must be numbers") from None
+        raise _invalid(category, "polygon points must be numbers") from None
     if array.ndim != 2 or array.shape[1] != 2:
-        raise ValidationError(f"{where}: polygon points must have shape (K, 2), got {array.shape}")
-    if len(array) > 1 and np.array_equal(array[0], array[-1]):
+        raise _invalid(category, f"polygon points must have shape (K, 2), got {array.shape}")
+    if len(array) > 1 and array[-1, 0] == array[0, 0] and array[-1, 1] == array[0, 1]:
         array = array[:-1]
     if len(array) < 3:
-        raise ValidationError(f"{where}: a polygon needs at least 3 points, got {len(array)}")
-    if not np.isfinite(array).all():
-        raise ValidationError(f"{where}: polygon points must be finite")
+        raise _invalid(category, f"a polygon needs at least 3 points, got {len(array)}")
+    lower = array.min(axis=0).tolist()
+    upper = array.max(axis=0).tolist()
+    if not all(map(math.isfinite, lower + upper)):
+        raise _invalid(category, "polygon points must be finite")
     array.setflags(write=False)
-    return array
+    return array, lower, upper
 
 
 class Annotation(Label):
     """A box (x1, y1, x2, y2) or a polygon (points) with a category, score and metadata."""
 
-    __slots__ = ("is_rect", "x1", "y1", "x2", "y2", "points")
+    __slots__ = ("is_rect", "x1", "y1", "x2", "y2", "_points")
 
     def __init__(
         self,
@@ -241,41 +270,52 @@ class Annotation(Label):
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(category=category, score=score, metadata=metadata)
-        where = f"annotation {category}"
-        corners = (x1, y1, x2, y2)
-        given = [c is not None for c in corners]
-        if points is not None and any(given):
-            raise ValidationError(f"{where}: give either x1, y1, x2, y2 or points, not both")
         if points is None:
-            if not all(given):
-                raise ValidationError(f"{where}: a box needs all of x1, y1, x2, y2")
+            if x1 is None or y1 is None or x2 is None or y2 is None:
+                raise _invalid(category, "a box needs all of x1, y1, x2, y2")
             try:
-                box = [float(c) for c in corners]  # type: ignore[arg-type]
+                x1, y1, x2, y2 = float(x1), float(y1), float(x2), float(y2)
             except (TypeError, ValueError):
-                raise ValidationError(f"{where}: box coordinates must be numbers") from None
-            if not all(math.isfinite(c) for c in box):
-                raise ValidationError(f"{where}: box coordinates must be finite, got {box}")
-            if box[0] > box[2] or box[1] > box[3]:
-                raise ValidationError(f"{where}: box is inverted (x1 > x2 or y1 > y2): {box}")
+                raise _invalid(category, "box coordinates must be numbers") from None
+            if not (
+                math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)
+            ):
+                raise _invalid(category, f"box coordinates must be finite, got {[x1, y1, x2, y2]}")
+            if x1 > x2 or y1 > y2:
+                raise _invalid(
+                    category, f"box is inverted (x1 > x2 or y1 > y2): {[x1, y1, x2, y2]}"
+                )
             self.is_rect = True
-            self.x1, self.y1, self.x2, self.y2 = box
-            ring = np.array(
-                [[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]]
-            )
-            ring.setflags(write=False)
-            self.points = ring
+            self.x1, self.y1, self.x2, self.y2 = x1, y1, x2, y2
+            self._points: np.ndarray | None = None
+        elif x1 is not None or y1 is not None or x2 is not None or y2 is not None:
+            raise _invalid(category, "give either x1, y1, x2, y2 or points, not both")
         else:
             self.is_rect = False
-            self.points = _as_points(points, where)
-            self.x1, self.y1 = (float(v) for v in self.points.min(axis=0))
-            self.x2, self.y2 = (float(v) for v in self.points.max(axis=0))
+            self._points, (self.x1, self.y1), (self.x2, self.y2) = _as_polygon(points, category)
+
+    @property
+    def points(self) -> np.ndarray:
+        """The polygon, or the box's 4-corner ring; read-only. A box's ring is made on first
+        use, since most readers of boxes never look at it."""
+        if self._points is None:
+            ring = np.array(
+                [[self.x1, self.y1], [self.x2, self.y1], [self.x2, self.y2], [self.x1, self.y2]]
+            )
+            ring.setflags(write=False)
+            self._points = ring
+        return self._points
 
     def area(self) -> float:
         """Box: width × height. Polygon: absolute shoelace area."""
         if self.is_rect:
             return (self.x2 - self.x1) * (self.y2 - self.y1)
         x, y = self.points[:, 0], self.points[:, 1]
-        return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+        # The same shifted copies np.roll makes, without its overhead: the sums are bit for bit
+        # those of np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)).
+        x_next = np.concatenate((x[1:], x[:1]))
+        y_next = np.concatenate((y[1:], y[:1]))
+        return float(abs(np.dot(x, y_next) - np.dot(y, x_next)) / 2)
 
     def x1y1x2y2(self) -> tuple[float, float, float, float]:
         return (self.x1, self.y1, self.x2, self.y2)

@@ -89,6 +89,8 @@ def _reject_constant(token: str) -> float:
 
 
 def _number(value: Any) -> float:
+    if type(value) is float and math.isfinite(value):  # nearly every value: checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"expected a number, got {value!r}")
     return float(value)
@@ -136,8 +138,12 @@ def scene_from_record(
     """A Scene from a parsed record; `image(size)` makes its image source."""
     try:
         categories = Categories(record["categories"])
+        by_name = {c.name: c for c in categories}
 
         def category(name: str) -> Any:
+            # one dict lookup for a known name; anything else gets the Categories checks
+            if isinstance(name, str) and name in by_name:
+                return by_name[name]
             if name not in categories:
                 raise ValidationError(
                     f"category {name!r} is not in the scene's categories {categories.names}"
@@ -149,13 +155,16 @@ def scene_from_record(
             try:
                 cat = category(item["category"])
                 if "box" in item:
-                    x1, y1, x2, y2 = (_number(v) for v in item["box"])
-                    geometry: dict[str, Any] = {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
+                    x1, y1, x2, y2 = map(_number, item["box"])
+                    annotation = Annotation(
+                        cat, x1, y1, x2, y2, score=item["score"], metadata=item["metadata"]
+                    )
                 else:
-                    geometry = {"points": [[_number(x), _number(y)] for x, y in item["polygon"]]}
-                annotations.append(
-                    Annotation(cat, **geometry, score=item["score"], metadata=item["metadata"])
-                )
+                    points = [[_number(x), _number(y)] for x, y in item["polygon"]]
+                    annotation = Annotation(
+                        cat, points=points, score=item["score"], metadata=item["metadata"]
+                    )
+                annotations.append(annotation)
             except (MiraError, KeyError, TypeError, ValueError) as exc:
                 raise FormatError(f"{where}: annotation {i}: {_reason(exc)}") from None
         labels = []

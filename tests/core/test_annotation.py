@@ -111,3 +111,102 @@ def test_bboxes_from_group():
     ]
     assert CATS.bboxes_from_group(anns).tolist() == [[0.5, 1, 2, 3, 1], [1, 1, 3, 4, 0]]
     assert CATS.bboxes_from_group([]).shape == (0, 5)
+
+
+def shoelace_with_roll(points):
+    """The original polygon area formula, kept as the oracle for `Annotation.area`."""
+    x, y = points[:, 0], points[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+
+@given(st.lists(st.tuples(coord, coord), min_size=4, max_size=40))  # 4: a closing point may go
+def test_polygon_area_is_bit_identical_to_the_roll_formula(points):
+    ann = Annotation(CATS["dog"], points=points)
+    assert ann.area() == shoelace_with_roll(ann.points)
+
+
+@given(coord, coord, coord, coord)
+def test_box_points_are_a_read_only_ring_made_on_demand(a, b, c, d):
+    x1, x2 = sorted((a, c))
+    y1, y2 = sorted((b, d))
+    ann = Annotation(CATS["dog"], x1, y1, x2, y2)
+    ring = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float64)
+    assert ann.points.dtype == np.float64 and np.array_equal(ann.points, ring)
+    assert ann.points is ann.points and not ann.points.flags.writeable
+    with pytest.raises(ValueError):
+        ann.points[0, 0] = 1.0
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: Annotation(CATS["dog"], "a", 0, 1, 1),
+            "annotation dog: box coordinates must be numbers",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], 0, 0, float("inf"), 1),
+            "annotation dog: box coordinates must be finite, got [0.0, 0.0, inf, 1.0]",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], 2, 0, 1, 1),
+            "annotation dog: box is inverted (x1 > x2 or y1 > y2): [2.0, 0.0, 1.0, 1.0]",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0], [1, "x"], [2, 0]]),
+            "annotation dog: polygon points must be numbers",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0], [1, 1, 1]]),
+            "annotation dog: polygon points must be numbers",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0, 0]] * 3),
+            "annotation dog: polygon points must have shape (K, 2), got (3, 3)",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0], [float("nan"), 1], [0, 0]]),
+            "annotation dog: a polygon needs at least 3 points, got 2",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0], [1, float("nan")], [2, 0]]),
+            "annotation dog: polygon points must be finite",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], points=[[0, 0], [1, -float("inf")], [2, 0]]),
+            "annotation dog: polygon points must be finite",
+        ),
+        (
+            lambda: Annotation("dog", 0, 0, 1, 1),
+            "annotation dog: category must be a Category, got 'dog'",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], 0, 0, 1, 1, score="high"),
+            "annotation dog: score must be a number or None, got 'high'",
+        ),
+        (
+            lambda: Annotation(CATS["dog"], 0, 0, 1, 1, metadata=[1]),
+            "annotation dog: metadata must be a dict, got list",
+        ),
+        (
+            lambda: Label(CATS["cat"], score=float("nan")),
+            "label cat: score must be finite, got nan",
+        ),
+        (lambda: Label(CATS["cat"], metadata="x"), "label cat: metadata must be a dict, got str"),
+    ],
+)
+def test_validation_messages_are_exact(make, message):
+    with pytest.raises(ValidationError) as info:
+        make()
+    assert str(info.value) == message
+
+
+def test_valid_values_are_normalised_as_before():
+    ann = Annotation(CATS["dog"], 0, 1, 2, 3, score=np.float32(0.5), metadata={"k": 1})
+    assert type(ann.score) is float and ann.score == 0.5
+    assert (ann.x1, ann.y1, ann.x2, ann.y2) == (0.0, 1.0, 2.0, 3.0)
+    assert all(type(v) is float for v in ann.x1y1x2y2())
+    metadata = {"k": 1}
+    label = Label(CATS["cat"], score=1, metadata=metadata)
+    assert label.score == 1.0 and type(label.score) is float
+    assert label.metadata == metadata and label.metadata is not metadata

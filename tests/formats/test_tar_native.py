@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mira.core import Annotation, Categories, Label, Scene, SceneCollection
-from mira.core.image import encode_image
+from mira.core.image import ImageSource, encode_image
 from mira.errors import FormatError, ImageError, OutputError, ValidationError
 from mira.formats import SceneWriter, iter_scenes
+from mira.formats.tar_native import scene_from_record
 from tests.conftest import make_image
 
 JPEG = encode_image(make_image(), "jpg", 90)
@@ -330,3 +331,59 @@ def test_a_tarball_cut_between_members_is_an_error(tmp_path, scene):
             FormatError, match=rf"{name}.tar: truncated tarball: it ends after member '000000.jpg'$"
         ):
             list(iter_scenes(path))
+
+
+def box(coords, **item):
+    return {"category": "dog", "box": coords, "score": None, "metadata": {}, **item}
+
+
+def polygon(points, **item):
+    return {"category": "dog", "polygon": points, "score": None, "metadata": {}, **item}
+
+
+@pytest.mark.parametrize(
+    ("annotation", "reason"),
+    [
+        (box([1, 2, True, 4]), "expected a number, got True"),
+        (box([1, 2, "3", 4]), "expected a number, got '3'"),
+        (box([1, 2, None, 4]), "expected a number, got None"),
+        (box([1, 2, 1e400, 4]), "expected a number, got inf"),
+        (box([1, 2, 3]), "not enough values to unpack (expected 4, got 3)"),
+        (box([1, 2, 3, 4, 5]), "too many values to unpack (expected 4)"),
+        (box([1, 2, 3, 4, "x"]), "expected a number, got 'x'"),
+        (box(5), "'int' object is not iterable"),
+        (box([3, 0, 1, 1]), "box is inverted (x1 > x2 or y1 > y2): [3.0, 0.0, 1.0, 1.0]"),
+        (box([0, 0, 1, 1], score="x"), "score must be a number or None, got 'x'"),
+        (box([0, 0, 1, 1], metadata=[]), "metadata must be a dict, got list"),
+        (box([0, 0, 1, 1], category=3), "category 3 is not in the scene's categories ['dog']"),
+        ({"category": "dog", "box": [0, 0, 1, 1], "metadata": {}}, "missing field 'score'"),
+        ({"category": "dog", "score": None, "metadata": {}}, "missing field 'polygon'"),
+        (polygon([[0, 0], [1, False], [1, 1]]), "expected a number, got False"),
+        (polygon([[0, 0], [1, 0, 0], [1, 1]]), "too many values to unpack (expected 2)"),
+        (polygon([[0, 0], [1, 0]]), "a polygon needs at least 3 points, got 2"),
+        (polygon([]), "polygon points must have shape (K, 2), got (0,)"),
+        (["dog"], "list indices must be integers or slices, not str"),
+    ],
+)
+def test_bad_annotations_name_the_reason(annotation, reason):
+    data = json.loads(record(annotations=[box([0, 0, 1, 1]), annotation]))
+    with pytest.raises(FormatError) as info:
+        scene_from_record(data, lambda size: ImageSource.from_bytes(JPEG, "x", size), "w")
+    assert str(info.value) == f"w: annotation 1: {reason}"
+
+
+def test_bad_labels_name_the_reason():
+    data = json.loads(record(labels=[{"category": "dog", "score": float("nan"), "metadata": {}}]))
+    with pytest.raises(FormatError) as info:
+        scene_from_record(data, lambda size: ImageSource.from_bytes(JPEG, "x", size), "w")
+    assert str(info.value) == "w: label 0: label dog: score must be finite, got nan"
+
+
+def test_record_numbers_keep_their_values():
+    annotations = [box([1, 2.5, 3, 4.25]), polygon([[0, 0.5], [2, 0], [2, 2], [0, 0.5]])]
+    data = json.loads(record(annotations=annotations, labels=[]))
+    scene = scene_from_record(data, lambda size: ImageSource.from_bytes(JPEG, "x", size), "w")
+    rect, poly = scene.annotations
+    assert rect.x1y1x2y2() == (1.0, 2.5, 3.0, 4.25) and rect.points.dtype == np.float64
+    assert poly.points.tolist() == [[0.0, 0.5], [2.0, 0.0], [2.0, 2.0]] and poly.area() == 2.0
+    assert all(type(v) is float for a in scene.annotations for v in a.x1y1x2y2())
