@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mira.core.file_range import FileRange
 from mira.errors import ImageError, ValidationError
 
 #: Magic numbers → file extension, for naming the image member of a tarball.
@@ -96,11 +97,16 @@ def encode_image(rgb: np.ndarray, format: str = "png", quality: int | None = Non
 
 
 class ImageSource:
-    """Where a scene's pixels come from, decoded lazily and at most once when cached."""
+    """Where a scene's pixels come from, decoded lazily and at most once when cached.
+
+    The encoded bytes are a file path, bytes in memory, or a range of an open file (an
+    image member of a tarball, read only when asked for); or pixels in memory.
+    """
 
     __slots__ = (
         "_path",
         "_data",
+        "_range",
         "_array",
         "_decoded",
         "_format",
@@ -115,15 +121,19 @@ class ImageSource:
         path: str | os.PathLike[str] | None = None,
         data: bytes | None = None,
         array: np.ndarray | None = None,
+        file_range: FileRange | None = None,
         format: str = "png",
         quality: int | None = None,
         name: str | None = None,
         dimensions: tuple[int, int] | None = None,
     ) -> None:
-        if sum(x is not None for x in (path, data, array)) != 1:
-            raise ValidationError("an image source needs exactly one of path, data or array")
+        if sum(x is not None for x in (path, data, array, file_range)) != 1:
+            raise ValidationError(
+                "an image source needs exactly one of path, data, array or file_range"
+            )
         self._path = os.fspath(path) if path is not None else None
         self._data = bytes(data) if data is not None else None
+        self._range = file_range
         self._array = check_rgb(array).copy() if array is not None else None
         if self._array is not None:
             self._array.setflags(write=False)
@@ -146,6 +156,13 @@ class ImageSource:
         return cls(data=data, name=name, dimensions=dimensions)
 
     @classmethod
+    def from_range(
+        cls, file_range: FileRange, name: str, dimensions: tuple[int, int] | None = None
+    ) -> ImageSource:
+        """Encoded bytes left in a file (e.g. a tarball member), read when needed."""
+        return cls(file_range=file_range, name=name, dimensions=dimensions)
+
+    @classmethod
     def from_array(
         cls, array: np.ndarray, format: str = "png", quality: int | None = None
     ) -> ImageSource:
@@ -162,6 +179,11 @@ class ImageSource:
         return self._path
 
     @property
+    def file_range(self) -> FileRange | None:
+        """Where the encoded bytes lie in a file, for sources that were never read."""
+        return self._range
+
+    @property
     def changed(self) -> bool:
         """True when the pixels exist only in memory and must be encoded to be written."""
         return self._array is not None
@@ -172,6 +194,8 @@ class ImageSource:
             return self._data
         if self._path is not None:
             return self._read_file()  # not kept: a collection of paths stays small
+        if self._range is not None:
+            return self._read_range()  # not kept either, for the same reason
         assert self._array is not None
         self._data = encode_image(self._array, self._format, self._quality)
         return self._data
@@ -186,6 +210,13 @@ class ImageSource:
             raise ImageError(f"{self._path}: is a directory, not an image file") from None
         except OSError as exc:
             raise ImageError(f"{self._path}: cannot read image: {exc.strerror}") from None
+
+    def _read_range(self, limit: int | None = None) -> bytes:
+        assert self._range is not None
+        try:
+            return self._range.read(limit)
+        except (OSError, EOFError) as exc:
+            raise ImageError(f"{self._name}: cannot read image: {exc}") from None
 
     @property
     def extension(self) -> str:
@@ -219,6 +250,8 @@ class ImageSource:
                     return f.read(size)
             except OSError:
                 return self._read_file()  # raises the clear error
+        if self._range is not None:
+            return self._read_range(size)
         return self.encoded()[:size]
 
     @property
@@ -239,6 +272,18 @@ class ImageSource:
         assert self._dimensions is not None
         return self._dimensions
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (e.g. for a worker process), a file range travels as its bytes."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if self._range is not None:
+            state["_data"], state["_range"] = self._read_range(), None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def __repr__(self) -> str:
-        kind = "array" if self._array is not None else "path" if self._path else "bytes"
+        kinds = {"array": self._array, "path": self._path, "file range": self._range}
+        kind = next((k for k, v in kinds.items() if v is not None), "bytes")
         return f"ImageSource({kind}, {self._name!r})"

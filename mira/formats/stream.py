@@ -6,14 +6,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from mira.core.image import sniff_extension
 from mira.core.scene import Scene
 from mira.errors import FormatError, ValidationError
-from mira.formats.tar_native import RECORD_EXTENSION, decode_record, encode_record
+from mira.formats.tar_native import (
+    RECORD_EXTENSION,
+    decode_record,
+    encode_record,
+    parse_record,
+)
+from mira.formats.tar_writer import AtomicTar
 from mira.formats.tario import (
     STDIO,
-    AtomicTar,
     MemberGroup,
     PathLike,
     check_output,
@@ -43,8 +49,8 @@ def scene_from_group(group: MemberGroup) -> Scene:
         if extra:
             raise FormatError(f"{group.where(extra[0])}: is not part of any scene")
         return decode_legacy_scene(
-            group.members[""],
-            group.members.get("png"),
+            group.data(""),
+            group.data("png") if "png" in extensions else None,
             group.where(""),
             key=_legacy_key(group.key),
         )
@@ -52,18 +58,75 @@ def scene_from_group(group: MemberGroup) -> Scene:
     raise FormatError(f"{group.where(first)}: image member has no record")
 
 
-def iter_scenes(paths: PathLike | Sequence[PathLike]) -> Iterator[Scene]:
-    """Scenes from one or more tarballs (paths, globs or "-"), in order, images still encoded."""
+def iter_scenes(paths: PathLike | Sequence[PathLike], lazy: bool = True) -> Iterator[Scene]:
+    """Scenes from one or more tarballs (paths, globs or "-"), in order, images still encoded.
+
+    With `lazy`, an image in a regular file is read only when asked for (see
+    `iter_member_groups`), so copying it to another tarball never passes through Python.
+    """
+    for path in expand_inputs(paths):
+        for group in iter_member_groups(path, lazy=lazy):
+            yield scene_from_group(group)
+
+
+class StoredScene:
+    """One scene as stored in a tarball, to copy it to another without rebuilding it.
+
+    A native scene keeps its parsed record and its members, which a native writer copies
+    as they are (record bytes unchanged, image copied file to file). Use it for scenes
+    already checked once (e.g. by a first pass with `iter_scenes`): its annotations are
+    not validated again. Anything else is built into a `Scene` when asked for.
+    """
+
+    __slots__ = ("group", "record", "_scene")
+
+    def __init__(self, group: MemberGroup) -> None:
+        self.group = group
+        self._scene: Scene | None = None
+        self.record: dict[str, Any] | None = None
+        if RECORD_EXTENSION in group.members:
+            self.record = parse_record(group.data(RECORD_EXTENSION), group.where(RECORD_EXTENSION))
+
+    def scene(self) -> Scene:
+        if self._scene is None:
+            self._scene = scene_from_group(self.group)
+        return self._scene
+
+    def category_names(self) -> list[str]:
+        """The scene's categories, in order."""
+        if self.record is None:
+            return list(self.scene().categories.names)
+        return list(self.record["categories"])
+
+    def annotation_categories(self) -> list[str]:
+        """The category name of each annotation, in order."""
+        if self.record is None:
+            return [a.category.name for a in self.scene().annotations]
+        return [a["category"] for a in self.record["annotations"]]
+
+
+def _sniff(group: MemberGroup, extension: str) -> str:
+    """The extension a writer would give the bytes of this member."""
+    member = group.members[extension]
+    try:
+        head = member[:16] if isinstance(member, bytes) else member.read(16)
+    except (OSError, EOFError) as exc:
+        raise FormatError(f"{group.where(extension)}: cannot read it ({exc})") from None
+    return sniff_extension(head) or "img"
+
+
+def iter_stored(paths: PathLike | Sequence[PathLike]) -> Iterator[StoredScene]:
+    """Scenes as stored (see `StoredScene`), from tarballs as for `iter_scenes`."""
     for path in expand_inputs(paths):
         for group in iter_member_groups(path):
-            yield scene_from_group(group)
+            yield StoredScene(group)
 
 
 def read_collection(paths: PathLike | Sequence[PathLike]) -> SceneCollection:
     """A whole collection in memory (encoded images only); an empty tarball gives no categories."""
     from mira.core.collection import SceneCollection
 
-    scenes = list(iter_scenes(paths))
+    scenes = list(iter_scenes(paths, lazy=False))
     categories = scenes[0].categories if scenes else []
     for scene in scenes:
         if scene.categories != categories:
@@ -136,16 +199,17 @@ class SceneWriter:
 
     def write(self, scene: Scene) -> str:
         """Append one scene; returns the key it was stored under."""
-        key = scene.key or f"{self.count:06d}"
-        if key in self._keys:
-            raise ValidationError(f"scene key {key!r} is written twice; keys must be unique")
+        key = self._claim(scene.key or f"{self.count:06d}")
         tar = self._current()
         if self.format == "native":
             image = scene.image_source
             image_name = f"{key}.{image.extension}"
-            data = image.encoded()
-            tar.add(f"{key}.{RECORD_EXTENSION}", encode_record(scene, key, image_name))
-            tar.add(image_name, data)
+            record = encode_record(scene, key, image_name)
+            tar.add(f"{key}.{RECORD_EXTENSION}", record)
+            if image.file_range is None:
+                tar.add(image_name, image.encoded())
+            else:
+                tar.add_range(image_name, image.file_range)
         else:
             from mira.formats.tar_legacy import encode_legacy_scene
 
@@ -153,7 +217,36 @@ class SceneWriter:
             index = self.count % self.shard_size if self.shard_size else self.count
             tar.add(f"{index}.png", png)  # the original numbers each file from 0
             tar.add(f"{index}", proto)
+        self.count += 1
+        return key
+
+    def _claim(self, key: str) -> str:
+        if key in self._keys:
+            raise ValidationError(f"scene key {key!r} is written twice; keys must be unique")
         self._keys.add(key)
+        return key
+
+    def write_stored(self, stored: StoredScene) -> str:
+        """Append a stored scene: a native one to a native tarball is copied as stored,
+        anything else is written as its `Scene`. Returns the key it was stored under."""
+        record, group = stored.record, stored.group
+        extension = record["image"].partition(".")[2] if record is not None else ""
+        if (
+            self.format != "native"
+            or record is None
+            or record["image"] != f"{record['key']}.{extension}"
+            or extension not in group.members
+            or _sniff(group, extension) != extension
+        ):
+            return self.write(stored.scene())
+        key = self._claim(record["key"])
+        tar = self._current()
+        tar.add(f"{key}.{RECORD_EXTENSION}", group.data(RECORD_EXTENSION))
+        member = group.members[extension]
+        if isinstance(member, bytes):
+            tar.add(record["image"], member)
+        else:
+            tar.add_range(record["image"], member)
         self.count += 1
         return key
 

@@ -118,18 +118,21 @@ def decode_record(group: MemberGroup) -> Scene:
     """Build a Scene from a native member group; the image stays encoded and its width and
     height come from the record."""
     where = group.where(RECORD_EXTENSION)
-    record = parse_record(group.members[RECORD_EXTENSION], where)
+    record = parse_record(group.data(RECORD_EXTENSION), where)
     extension = record["image"].partition(".")[2]
     if extension not in group.members or extension == RECORD_EXTENSION:
         raise FormatError(f"{where}: record without its image member {record['image']!r}")
     extra = sorted(set(group.members) - {RECORD_EXTENSION, extension})
     if extra:
         raise FormatError(f"{group.where(extra[0])}: is not part of any scene")
-    return scene_from_record(
-        record,
-        lambda size: ImageSource.from_bytes(group.members[extension], group.where(extension), size),
-        where,
-    )
+    return scene_from_record(record, lambda size: _image(group, extension, size), where)
+
+
+def _image(group: MemberGroup, extension: str, size: tuple[int, int]) -> ImageSource:
+    member, where = group.members[extension], group.where(extension)
+    if isinstance(member, bytes):
+        return ImageSource.from_bytes(member, where, size)
+    return ImageSource.from_range(member, where, size)
 
 
 def scene_from_record(

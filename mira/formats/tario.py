@@ -1,24 +1,25 @@
-"""Low-level tarball I/O shared by every tar format: safe member reading, grouping members
-into samples, and atomic, deterministic writing.
+"""Low-level tarball reading shared by every tar format: inputs, safe member reading,
+grouping members into samples, and the checks an output must pass before it is written.
 
-Readers never use member names as file-system paths; writers never leave a partial file.
+Readers never use member names as file-system paths. (Writing is in `tar_writer`.)
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import posixpath
 import stat
 import sys
 import tarfile
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
+from mira.core.file_range import FileRange, OpenFile
 from mira.errors import FormatError, OutputError
+from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
 
 PathLike = str | os.PathLike[str]
 STDIO = "-"
@@ -46,18 +47,34 @@ def expand_inputs(paths: PathLike | Sequence[PathLike]) -> list[str]:
     return result
 
 
+#: Members always read at once: scene records (native JSON, legacy protobuf). Others
+#: (images) in a regular file are left where they are, as a `FileRange`.
+EAGER_EXTENSIONS = frozenset({"json", ""})
+
+
 @dataclass
 class MemberGroup:
     """Consecutive members sharing one key, e.g. `000001.json` and `000001.jpg`."""
 
     source: str
     key: str
-    members: dict[str, bytes] = field(default_factory=dict)  # extension ("" for none) → bytes
+    # extension ("" for none) → the bytes, or where they lie in the tarball
+    members: dict[str, bytes | FileRange] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # extension → member name
 
     def where(self, extension: str | None = None) -> str:
         name = self.names.get(extension, "") if extension is not None else None
         return f"{self.source}: member {name or self.key}"
+
+    def data(self, extension: str) -> bytes:
+        """A member's bytes, read now if it was left in the file."""
+        value = self.members[extension]
+        if isinstance(value, bytes):
+            return value
+        try:
+            return value.read()
+        except (OSError, EOFError) as exc:
+            raise FormatError(f"{self.where(extension)}: cannot read it ({exc})") from None
 
 
 def _safe_name(source: str, name: str) -> str:
@@ -90,19 +107,21 @@ class _EndCheckingTarInfo(tarfile.TarInfo):
             raise
 
 
-def _open_stream(handle: IO[bytes], seekable: bool = False) -> tarfile.TarFile:
-    """Read members in order. A regular file is opened seekable, so each member is one read
-    instead of many small ones; pipes and stdin use tarfile's stream mode.
-
-    (The first header is read inside open(), so the end flag may already be set here.)
-    """
-    mode = "r:*" if seekable else "r|*"
-    return tarfile.open(fileobj=handle, mode=mode, tarinfo=_EndCheckingTarInfo)
+class _Member(NamedTuple):
+    name: str
+    kind: str  # "file", "directory" or "other"
+    offset: int | None  # where the data lies, in an uncompressed regular file
+    size: int
+    read: Callable[[], bytes]
 
 
-def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
+def _open_input(path: str) -> tuple[Iterator[_Member], Callable[[], None], int | None]:
+    """The members of one input, how to close it, and its descriptor when members have an
+    offset: a regular uncompressed tarball is walked by `tar_headers`; stdin, pipes and
+    compressed files by tarfile."""
     if path == STDIO:
-        return _open_stream(sys.stdin.buffer), None
+        archive = _open_tarfile(sys.stdin.buffer, "<stdin>", seekable=False)
+        return _tarfile_members(archive, "<stdin>"), archive.close, None
     if os.path.isdir(path):
         raise FormatError(f"{path}: is a directory, not a tarball")
     try:
@@ -112,38 +131,100 @@ def _open_input(path: str) -> tuple[tarfile.TarFile, IO[bytes] | None]:
     except OSError as exc:
         raise FormatError(f"{path}: cannot open: {exc.strerror}") from None
     status = os.fstat(handle.fileno())
-    if status.st_size == 0 and stat.S_ISREG(status.st_mode):
+    regular = stat.S_ISREG(status.st_mode)
+    if status.st_size == 0 and regular:
         handle.close()
         raise FormatError(f"{path}: empty file, not a tarball")
+    if regular and is_header(os.pread(handle.fileno(), BLOCK, 0)):
+        fd = handle.fileno()
+        return _file_members(fd, path, status.st_size), handle.close, fd
     try:
-        return _open_stream(handle, seekable=stat.S_ISREG(status.st_mode)), handle
-    except tarfile.TarError as exc:
+        archive = _open_tarfile(handle, path, seekable=regular)
+    except BaseException:
         handle.close()
-        raise FormatError(f"{path}: not a tarball ({exc})") from None
+        raise
+
+    def close() -> None:
+        archive.close()
+        handle.close()
+
+    return _tarfile_members(archive, path), close, None
 
 
-def iter_member_groups(path: str) -> Iterator[MemberGroup]:
-    """Stream the regular members of one tarball, grouped by key, in archive order."""
+def _file_members(fd: int, source: str, end: int) -> Iterator[_Member]:
+    for entry in iter_entries(fd):
+        if entry.offset + entry.size > end:
+            raise FormatError(f"{source}: member {entry.name!r} is truncated")
+        yield _Member(*entry, functools.partial(_pread, fd, entry.offset, entry.size))
+
+
+def _pread(fd: int, offset: int, size: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    while len(data) < size:
+        more = os.pread(fd, size - len(data), offset + len(data))
+        if not more:
+            raise EOFError("the file ends early")
+        data += more
+    return data
+
+
+def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.TarFile:
+    """A regular file is opened seekable, so each member is one read instead of many small
+    ones; pipes and stdin use tarfile's stream mode.
+
+    (The first header is read inside open(), so the end flag may already be set here.)
+    """
+    mode = "r:*" if seekable else "r|*"
+    try:
+        return tarfile.open(fileobj=handle, mode=mode, tarinfo=_EndCheckingTarInfo)
+    except tarfile.TarError as exc:
+        raise FormatError(f"{source}: not a tarball ({exc})") from None
+
+
+def _tarfile_members(archive: tarfile.TarFile, source: str) -> Iterator[_Member]:
+    while True:
+        try:
+            member = archive.next()
+        except tarfile.TarError as exc:
+            raise CorruptTar(str(exc)) from None
+        if member is None:
+            if not getattr(archive, "mira_clean_end", False):
+                raise TruncatedTar("no end-of-archive block")
+            return
+        kind = "file" if member.isfile() else "directory" if member.isdir() else "other"
+        read = functools.partial(_read_member, archive, member, source)
+        yield _Member(member.name, kind, None, member.size, read)
+        archive.members.clear()  # seekable mode keeps every header otherwise
+
+
+def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
+    """Stream the regular members of one tarball, grouped by key, in archive order.
+
+    With `lazy`, image members of an uncompressed regular file are not read but given as
+    `FileRange`s (which stay readable after the iteration); from a pipe or a compressed
+    tarball everything is read.
+    """
     source = "<stdin>" if path == STDIO else path
-    archive, handle = _open_input(path)
+    members, close, fd = _open_input(path)
+    opened: OpenFile | None = None
     group: MemberGroup | None = None
     last = "the start"
     try:
         while True:
             try:
-                member = archive.next()
-            except tarfile.TarError as exc:
+                member = next(members, None)
+            except TruncatedTar:
+                raise FormatError(f"{source}: truncated tarball: it ends after {last}") from None
+            except CorruptTar as exc:
                 raise FormatError(
                     f"{source}: truncated or corrupt tarball after {last} ({exc})"
                 ) from None
             if member is None:
-                if not getattr(archive, "mira_clean_end", False):
-                    raise FormatError(f"{source}: truncated tarball: it ends after {last}")
                 break
             name = _safe_name(source, member.name)
-            if member.isdir():
+            if member.kind == "directory":
                 continue
-            if not member.isfile():
+            if member.kind != "file":
                 raise FormatError(f"{source}: member {name!r} is a link or special file")
             key, extension = split_member_name(name)
             if group is not None and group.key != key:
@@ -153,35 +234,31 @@ def iter_member_groups(path: str) -> Iterator[MemberGroup]:
                 group = MemberGroup(source, key)
             if extension in group.members:
                 raise FormatError(f"{source}: member {name!r} appears twice")
-            reader = archive.extractfile(member)
-            assert reader is not None
-            try:
-                data = reader.read()
-            except (tarfile.TarError, OSError, EOFError) as exc:
-                raise FormatError(f"{source}: member {name!r} is truncated ({exc})") from None
-            if len(data) != member.size:
-                raise FormatError(f"{source}: member {name!r} is truncated")
-            group.members[extension] = data
+            if lazy and fd is not None and extension not in EAGER_EXTENSIONS:
+                if opened is None:
+                    opened = OpenFile(os.dup(fd), source)
+                assert member.offset is not None
+                group.members[extension] = FileRange(opened, member.offset, member.size)
+            else:
+                try:
+                    group.members[extension] = member.read()
+                except (tarfile.TarError, OSError, EOFError) as exc:
+                    raise FormatError(f"{source}: member {name!r} is truncated ({exc})") from None
             group.names[extension] = name
-            archive.members.clear()  # seekable mode keeps every header otherwise
             last = f"member {name!r}"
         if group is not None:
             yield group
     finally:
-        archive.close()
-        if handle is not None:
-            handle.close()
+        close()
 
 
-def tar_header(name: str, size: int) -> bytes:
-    """A member header with fixed metadata, so the same content gives the same bytes."""
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mtime = 0
-    info.mode = 0o644
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo, source: str) -> bytes:
+    reader = archive.extractfile(member)
+    assert reader is not None
+    data = reader.read()
+    if len(data) != member.size:
+        raise EOFError(f"{len(data)} of {member.size} bytes")
+    return data
 
 
 def same_file(a: str, b: str) -> bool:
@@ -206,59 +283,3 @@ def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise OutputError(f"{path}: folder {parent} does not exist")
-
-
-class AtomicTar:
-    """A tar being written: to a temporary file beside the target, renamed on commit.
-
-    Members are written directly (header, data, padding) rather than through tarfile's
-    stream layer, which copies every member in small pieces; the bytes are the same as
-    tarfile's PAX writer makes, ending with two zero blocks padded to a 10 KiB record.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._temp: str | None = None
-        self._size = 0
-        if path == STDIO:
-            self._file: IO[bytes] = sys.stdout.buffer
-        else:
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, self._temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
-            )
-            self._file = os.fdopen(fd, "wb", buffering=1 << 20)
-
-    def _write(self, data: bytes) -> None:
-        self._file.write(data)
-        self._size += len(data)
-
-    def add(self, name: str, data: bytes) -> None:
-        self._write(tar_header(name, len(data)))
-        self._write(data)
-        self._write(tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE))
-
-    def commit(self) -> None:
-        self._write(tarfile.NUL * 2 * tarfile.BLOCKSIZE)
-        self._write(tarfile.NUL * (-self._size % tarfile.RECORDSIZE))
-        self._file.flush()
-        if self._temp is not None:
-            self._file.close()
-            os.chmod(self._temp, 0o644 & ~_umask())
-            os.replace(self._temp, self.path)
-            self._temp = None
-
-    def abort(self) -> None:
-        if self._temp is None:
-            return
-        try:
-            self._file.close()
-        finally:
-            Path(self._temp).unlink(missing_ok=True)
-            self._temp = None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

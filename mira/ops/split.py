@@ -110,6 +110,7 @@ def split_file(
     that no group value occurs in two parts.
     """
     from mira.formats import SceneWriter, iter_scenes
+    from mira.formats.stream import iter_stored
     from mira.formats.tario import STDIO, check_output, expand_inputs
 
     weights = check_sizes(sizes)
@@ -147,7 +148,7 @@ def split_file(
         ]
         try:
             tallies, categories = _write(
-                show(iter_scenes(sources), "Writing parts"), writers, part_of
+                show(iter_stored(sources), "Writing parts"), writers, part_of
             )
         except BaseException:
             for writer in writers:
@@ -271,18 +272,19 @@ def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], miss
 
 
 def _write(scenes: Iterable[Any], writers: list[Any], part_of: list[int]):
-    """Pass 2: every scene to its part's writer; annotation tallies per part and category."""
+    """Pass 2: every scene, as stored, to its part's writer (pass 1 checked them); annotation
+    tallies per part and category."""
     tallies: list[dict[str, int]] = [{} for _ in writers]
     categories: dict[str, None] = {}
     count = 0
-    for count, scene in enumerate(scenes, start=1):
+    for count, stored in enumerate(scenes, start=1):
         if count > len(part_of):
             break
-        writers[part_of[count - 1]].write(scene)
-        categories.update(dict.fromkeys(scene.categories.names))
+        writers[part_of[count - 1]].write_stored(stored)
+        categories.update(dict.fromkeys(stored.category_names()))
         tally = tallies[part_of[count - 1]]
-        for annotation in scene.annotations:
-            tally[annotation.category.name] = tally.get(annotation.category.name, 0) + 1
+        for name in stored.annotation_categories():
+            tally[name] = tally.get(name, 0) + 1
     if count != len(part_of):
         raise FormatError("the input changed between the two passes of the split")
     return tallies, list(categories)

@@ -366,16 +366,16 @@ def test_split_file_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
     from mira.ops.split import split_file
 
     source = write_tarball(tmp_path / "data.tar", make_scenes(20))
-    original = SceneWriter.write
+    original = SceneWriter.write_stored
     calls = []
 
-    def failing_write(self, scene):
-        calls.append(scene.key)
+    def failing_write(self, stored):
+        calls.append(stored.record["key"])
         if len(calls) == 12:
             raise OSError("disk full")
-        return original(self, scene)
+        return original(self, stored)
 
-    monkeypatch.setattr(SceneWriter, "write", failing_write)
+    monkeypatch.setattr(SceneWriter, "write_stored", failing_write)
     with pytest.raises(OSError, match="disk full"):
         split_file(source, [0.5, 0.3, 0.2])
     assert sorted(os.listdir(tmp_path)) == ["data.tar"]
