@@ -1,10 +1,11 @@
 """Dataset statistics from a stream of scenes, without decoding a single image.
 
 `StatsAccumulator` takes scenes one at a time and keeps only numbers: counters, one float
-pair per annotation (for the size quantiles), one (width, height) counter, and one content
-hash per image (for duplicates). Image sizes come from the scene's recorded dimensions (the
-tarball record's width/height, or the file header) and duplicates are found by hashing the
-*encoded* bytes, so no pixel is ever decoded.
+pair per annotation (for the size quantiles), one (width, height) counter, and one byte
+length (plus a hash or a file position) per image, for duplicates. Image sizes come from
+the scene's recorded dimensions (the tarball record's width/height, or the file header) and
+duplicates are found by comparing the *encoded* bytes (length, then sha256), so no pixel is
+ever decoded.
 
 Conventions:
 - Annotation sizes use COCO's buckets on the annotation's area (a polygon's own area, not
@@ -49,9 +50,32 @@ def _quantiles(values: Any) -> dict[str, float] | None:
     return {name: _round(v) for name, v in zip(QUANTILES, points, strict=True)}
 
 
-def image_digest(scene: Any) -> bytes:
-    """sha256 of the scene's encoded image bytes (never decodes)."""
-    return hashlib.sha256(scene.image_source.encoded()).digest()
+class ImageIdentity:
+    """A scene's image for finding duplicates: its byte length, and its sha256 only when
+    asked for. An image still in its tarball (a file range) is hashed only if another
+    image has the same length, so most images are never read; bytes already in memory are
+    hashed at once and not kept, so a stream stays small."""
+
+    __slots__ = ("size", "_source", "_digest")
+
+    def __init__(self, scene: Any) -> None:
+        source = scene.image_source
+        self._source = None
+        self._digest: bytes | None = None
+        if source.file_range is not None:
+            self.size = source.file_range.size
+            self._source = source
+        else:
+            data = source.encoded()
+            self.size = len(data)
+            self._digest = hashlib.sha256(data).digest()
+
+    @property
+    def digest(self) -> bytes:
+        if self._digest is None:
+            self._digest = hashlib.sha256(self._source.encoded()).digest()
+            self._source = None
+        return self._digest
 
 
 class _CategoryStats:
@@ -92,7 +116,7 @@ class StatsAccumulator:
         self.labels = 0
         self.categories: dict[str, _CategoryStats] = {}
         self.sizes: Counter[tuple[int, int]] = Counter()
-        self.hashes: dict[bytes, list[str]] = {}
+        self.images: dict[int, list[tuple[str, ImageIdentity]]] = {}  # by byte length
         self.problem_counts = dict.fromkeys(PROBLEMS, 0)
         self.problem_examples: dict[str, list[dict[str, Any]]] = {p: [] for p in PROBLEMS}
 
@@ -108,9 +132,10 @@ class StatsAccumulator:
         if len(examples) < self.max_examples:
             examples.append({"key": key, "annotation": index, "category": name})
 
-    def add(self, scene: Any, key: str | None = None, digest: bytes | None = None) -> None:
+    def add(self, scene: Any, key: str | None = None, image: ImageIdentity | None = None) -> None:
         """Count one scene. `key` defaults to the scene's key, else its stream position;
-        `digest` (the sha256 of the encoded image) is computed when not given."""
+        `image` (shared when one scene is added to several accumulators) is made when not
+        given."""
         if key is None:
             key = scene.key if scene.key is not None else f"{self.scenes:06d}"
         self.scenes += 1
@@ -118,9 +143,8 @@ class StatsAccumulator:
             self._category(category.name)
         width, height = (int(v) for v in scene.dimensions)
         self.sizes[(width, height)] += 1
-        if digest is None:
-            digest = image_digest(scene)
-        self.hashes.setdefault(digest, []).append(key)
+        image = ImageIdentity(scene) if image is None else image
+        self.images.setdefault(image.size, []).append((key, image))
 
         for label in scene.labels:
             self._category(label.category.name).labels += 1
@@ -157,12 +181,7 @@ class StatsAccumulator:
         widths = np.concatenate([np.frombuffer(s.w) for s in self.categories.values()] or [[]])
         heights = np.concatenate([np.frombuffer(s.h) for s in self.categories.values()] or [[]])
         buckets = [sum(s.buckets[i] for s in self.categories.values()) for i in range(3)]
-        duplicates = [
-            {"sha256": digest.hex(), "keys": keys}
-            for digest, keys in self.hashes.items()
-            if len(keys) > 1
-        ]
-        duplicates.sort(key=lambda group: group["keys"][0])
+        duplicates = self._duplicate_images()
         problems: dict[str, Any] = {
             kind: {"count": self.problem_counts[kind], "examples": self.problem_examples[kind]}
             for kind in PROBLEMS
@@ -191,6 +210,22 @@ class StatsAccumulator:
             },
             "problems": problems,
         }
+
+    def _duplicate_images(self) -> list[dict[str, Any]]:
+        """Groups of keys whose images are byte-identical, by first key."""
+        groups: list[dict[str, Any]] = []
+        for same_length in self.images.values():
+            if len(same_length) < 2:
+                continue
+            by_digest: dict[bytes, list[str]] = {}
+            for key, image in same_length:
+                by_digest.setdefault(image.digest, []).append(key)
+            groups.extend(
+                {"sha256": digest.hex(), "keys": keys}
+                for digest, keys in by_digest.items()
+                if len(keys) > 1
+            )
+        return sorted(groups, key=lambda group: group["keys"][0])
 
     def _image_sizes(self) -> dict[str, Any]:
         sizes = sorted(self.sizes.items(), key=lambda item: (-item[1], item[0]))
@@ -229,11 +264,11 @@ def collect_stats(scenes: Iterable[Any], by: str | None = None) -> dict[str, Any
     groups: dict[Any, StatsAccumulator] = {}
     for index, scene in enumerate(scenes):
         key = scene.key if scene.key is not None else f"{index:06d}"
-        digest = image_digest(scene)
-        total.add(scene, key=key, digest=digest)
+        image = ImageIdentity(scene)
+        total.add(scene, key=key, image=image)
         if key_spec is not None:
             for value in key_spec.labels(scene, missing=None, name=key) or [None]:
-                groups.setdefault(value, StatsAccumulator()).add(scene, key=key, digest=digest)
+                groups.setdefault(value, StatsAccumulator()).add(scene, key=key, image=image)
     report = total.report()
     if key_spec is not None:
         report["by"] = key_spec.text

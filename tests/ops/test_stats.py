@@ -130,6 +130,32 @@ def test_empty_stream_gives_zeros() -> None:
     assert report["problems"]["duplicate_images"] == {"count": 0, "groups": []}
 
 
+def test_duplicates_need_equal_bytes_not_just_equal_length(tmp_path, monkeypatch) -> None:
+    from mira.core.file_range import FileRange
+
+    a, b = png(8, 8, 3), png(8, 8, 4)
+    assert len(a) == len(b) and a != b
+    images = {"x": a, "y": b, "z": a, "w": png(20, 9, 3), "v": png(30, 20, 4)}
+    assert len({len(a), len(images["w"]), len(images["v"])}) == 3
+    path = tmp_path / "d.tar"
+    with SceneWriter(path) as writer:
+        for key, data in images.items():
+            writer.write(Scene(CATS, ImageSource.from_bytes(data), key=key))
+    reads: list[int] = []
+    original = FileRange.read
+
+    def counted(self, limit=None):
+        if limit is None:
+            reads.append(self.size)
+        return original(self, limit)
+
+    monkeypatch.setattr(FileRange, "read", counted)
+    duplicates = collect_stats(iter_scenes(path))["problems"]["duplicate_images"]
+    assert [g["keys"] for g in duplicates["groups"]] == [["x", "z"]]
+    assert duplicates["count"] == 1
+    assert sorted(reads) == [len(a)] * 3  # images of a unique length are never read
+
+
 def test_keys_default_to_stream_position() -> None:
     unnamed = [s.assign(key=None) for s in scenes()]
     report = collect_stats(unnamed)
