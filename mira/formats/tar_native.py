@@ -91,9 +91,15 @@ def _reject_constant(token: str) -> float:
 def _number(value: Any) -> float:
     if type(value) is float and math.isfinite(value):  # nearly every value: checked first
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer written with hundreds of digits
+        raise ValueError("number too large to be a coordinate") from None
+    if not math.isfinite(number):
+        raise ValueError(f"expected a number, got {value!r}")
+    return number
 
 
 def parse_record(data: bytes, where: str) -> dict[str, Any]:

@@ -348,6 +348,7 @@ def polygon(points, **item):
         (box([1, 2, "3", 4]), "expected a number, got '3'"),
         (box([1, 2, None, 4]), "expected a number, got None"),
         (box([1, 2, 1e400, 4]), "expected a number, got inf"),
+        (box([1, 2, 10**400, 4]), "number too large to be a coordinate"),
         (box([1, 2, 3]), "not enough values to unpack (expected 4, got 3)"),
         (box([1, 2, 3, 4, 5]), "too many values to unpack (expected 4)"),
         (box([1, 2, 3, 4, "x"]), "expected a number, got 'x'"),
