@@ -147,7 +147,7 @@ def check_score(score: Any, where: str) -> float | None:
         return None
     try:
         value = float(score)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # e.g. 10**400
         raise ValidationError(f"{where}: score must be a number or None, got {score!r}") from None
     if not math.isfinite(value):
         raise ValidationError(f"{where}: score must be finite, got {score!r}")
@@ -237,7 +237,7 @@ def _as_polygon(points: Any, category: Any) -> tuple[np.ndarray, list[float], li
     """
     try:
         array = np.array(points, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # e.g. 10**400
         raise _invalid(category, "polygon points must be numbers") from None
     if array.ndim != 2 or array.shape[1] != 2:
         raise _invalid(category, f"polygon points must have shape (K, 2), got {array.shape}")
@@ -275,7 +275,7 @@ class Annotation(Label):
                 raise _invalid(category, "a box needs all of x1, y1, x2, y2")
             try:
                 x1, y1, x2, y2 = float(x1), float(y1), float(x2), float(y2)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # e.g. 10**400
                 raise _invalid(category, "box coordinates must be numbers") from None
             if not (
                 math.isfinite(x1) and math.isfinite(y1) and math.isfinite(x2) and math.isfinite(y2)

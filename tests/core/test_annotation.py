@@ -210,3 +210,16 @@ def test_valid_values_are_normalised_as_before():
     label = Label(CATS["cat"], score=1, metadata=metadata)
     assert label.score == 1.0 and type(label.score) is float
     assert label.metadata == metadata and label.metadata is not metadata
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"x1": 0, "y1": 0, "x2": 10**400, "y2": 1}, "box coordinates must be numbers"),
+        ({"points": [[0, 0], [10**400, 0], [1, 1]]}, "polygon points must be numbers"),
+        ({"x1": 0, "y1": 0, "x2": 1, "y2": 1, "score": 10**400}, "score must be a number"),
+    ],
+)
+def test_integers_too_large_for_a_float_are_validation_errors(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        Annotation(Categories(["dog"])["dog"], **fields)
