@@ -25,7 +25,7 @@ ORIGINAL_OPS = {
     "placeholder": "load, `save_placeholder(out, colormap)`",
     "render": "load, `scene.annotated()` written with `cv2.imwrite` for each scene",
 }
-FLOORS = {"tar": "tar cf", "tar+sync": "tar cf + sync", "decode": "decode"}
+FLOORS = {"tar": "tar cf", "decode": "decode"}
 
 
 def _cpu() -> str:
@@ -305,9 +305,6 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "dataset's JPEG files (copying the bytes, for commands that need no pixels); **decode** "
         "decodes every JPEG with OpenCV in one process on one thread (for commands that need "
         "pixels, which also use all cores).",
-        "- **tar cf + sync** is the same archive flushed to disk (`sync FILE`): our writers "
-        "fsync every tarball before renaming it into place (atomic, durable outputs), tar does "
-        "not, so this is the like-for-like copy floor; the issues' targets use plain tar cf.",
         "- ³ *load* is the machine's 1-minute load average when our runs started (the highest of "
         "the runs): above about 1 on these 2 cores, other work was competing for the CPU.",
         "- *peak MB* is the larger of the biggest single process's maximum RSS "

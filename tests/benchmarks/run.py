@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,11 +116,8 @@ def floors(paths: Paths, repeat: int) -> dict[str, Measurement]:
     listing = paths.out.with_name(paths.out.name + "-images.txt")
     listing.write_text("\n".join(images) + "\n")
     tar = ["tar", "cf", str(paths.out), "-C", str(paths.dataset), "-T", str(listing)]
-    # Our writers fsync a tarball before renaming it into place; tar does not.
-    synced = ["sh", "-c", f'{" ".join(map(shlex.quote, tar))} && sync "$0"', str(paths.out)]
     result = {
         "tar": measure(tar, repeat, remover(paths.out)),
-        "tar+sync": measure(synced, repeat, remover(paths.out)),
         "decode": measure([PYTHON, HELPERS, "decode", str(paths.dataset)], repeat),
     }
     listing.unlink()
