@@ -6,7 +6,9 @@ here mutates its inputs or rounds coordinates.
 
 Degenerate shapes have defined results: a shape of zero area has IoU 0 and coverage 0
 with everything (there is no area to overlap), so no NaN ever leaks out. shapely is
-imported lazily because the CLI imports this module at start-up.
+imported lazily because the CLI imports this module at start-up, and `dominated_shapes`
+(deduplication) asks it only about the pairs that float maths cannot settle: a dataset of
+boxes and simple polygons with no near-ties never imports it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mira.errors import ValidationError
+from mira.ring_overlaps import Ring, settle, touching_pairs
 
 METHODS = ("iou", "coverage")
 
@@ -163,8 +166,9 @@ def dominated_boxes_small(
             ax1, ay1, ax2, ay2 = boxes[i]
             for j in indices[k + 1 :]:
                 bx1, by1, bx2, by2 = boxes[j]
-                w = min(ax2, bx2) - max(ax1, bx1)
-                h = min(ay2, by2) - max(ay1, by1)
+                # min() and max() as expressions: the calls cost more than the maths
+                w = (ax2 if ax2 < bx2 else bx2) - (ax1 if ax1 > bx1 else bx1)
+                h = (ay2 if ay2 < by2 else by2) - (ay1 if ay1 > by1 else by1)
                 if w <= 0 or h <= 0:
                     continue
                 inter = w * h
@@ -230,14 +234,19 @@ def _shapely() -> Any:
     return shapely
 
 
+def _ring(points: Any) -> np.ndarray:
+    """`points` as a (K, 2) float array, K >= 3."""
+    ring = np.asarray(points, dtype=np.float64)
+    if ring.ndim != 2 or ring.shape[1] != 2 or len(ring) < 3:
+        raise ValidationError(f"a polygon needs shape (K, 2) with K >= 3, got {ring.shape}")
+    return ring
+
+
 def to_geometry(points: Any) -> Any:
     """A valid shapely geometry for a (K, 2) ring; self-intersections are repaired
     with `make_valid`, which keeps all of the enclosed area."""
     shapely = _shapely()
-    ring = np.asarray(points, dtype=np.float64)
-    if ring.ndim != 2 or ring.shape[1] != 2 or len(ring) < 3:
-        raise ValidationError(f"a polygon needs shape (K, 2) with K >= 3, got {ring.shape}")
-    geom = shapely.Polygon(ring)
+    geom = shapely.Polygon(_ring(points))
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     return geom
@@ -255,7 +264,17 @@ def box_to_polygon(box: Sequence[float]) -> np.ndarray:
 
 
 def _geometries(shapes: Sequence[Any]) -> np.ndarray:
-    return np.array([to_geometry(s) for s in shapes], dtype=object)
+    """`to_geometry` of every ring, with one shapely call per step instead of per ring."""
+    shapely = _shapely()
+    rings = [_ring(s) for s in shapes]
+    if not rings:
+        return np.empty(0, dtype=object)
+    owner = np.repeat(np.arange(len(rings)), [len(r) for r in rings])
+    geoms = shapely.polygons(shapely.linearrings(np.concatenate(rings), indices=owner))
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+    return geoms
 
 
 def shape_intersections(a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
@@ -308,33 +327,58 @@ def polygon_coverage(p: Any, q: Any) -> float:
 def dominated_shapes(
     shapes: Sequence[Any], threshold: float, method: str = "iou", groups: Any = None
 ) -> np.ndarray:
-    """Like `dominated_boxes` for polygon rings, with exact shapely overlaps.
+    """(N,) bool: True where a shape that ranks above shape i overlaps it at or above
+    `threshold`; with `groups` ((N,) keys, e.g. category names) only the same group counts.
 
-    Candidate pairs come from an STRtree, so only pairs whose bounds meet are intersected.
+    Shapes rank by exact area, and of equal areas the later one ranks higher; the test is
+    that of `dominated_boxes` on exact (shapely) areas and intersections. shapely is asked
+    only about the pairs that plain float maths cannot settle beyond rounding error (see
+    `ring_overlaps.settle`): near the threshold, near-equal areas, self-intersecting rings, or two
+    non-convex ones. Most scenes never import it.
     """
     check_method(method)
+    iou = method == "iou"
+    threshold = float(threshold)
+    rings = [Ring(_ring(s)) for s in shapes]
+    keys = [0] * len(rings) if groups is None else list(groups)
+    if len(keys) != len(rings):
+        raise ValidationError(f"groups must hold one key per shape, got {len(keys)}")
+    dropped = [False] * len(rings)
+    unsure = []
+    for i, j in touching_pairs(rings, keys):
+        if not (dropped[i] and dropped[j]):
+            verdict = settle(i, rings[i], j, rings[j], threshold, iou)
+            if verdict is None:
+                unsure.append((i, j))
+            elif verdict >= 0:
+                dropped[verdict] = True
+    unsure = [(i, j) for i, j in unsure if not (dropped[i] and dropped[j])]
+    if unsure:
+        for k in _shapely_drops([r.ring for r in rings], unsure, threshold, iou):
+            dropped[k] = True
+    return np.array(dropped, dtype=bool)
+
+
+def _shapely_drops(
+    rings: list[np.ndarray], pairs: list[tuple[int, int]], t: float, iou: bool
+) -> list[int]:
+    """The shapes dropped by exact matches among `pairs`, computed as shapely has it."""
     shapely = _shapely()
-    n = len(shapes)
-    result = np.zeros(n, dtype=bool)
-    if n < 2:
-        return result
-    geoms = _geometries(shapes)
-    areas = np.asarray(shapely.area(geoms), dtype=np.float64)
-    i, j = shapely.STRtree(geoms).query(geoms)
-    keep = j > i
-    if groups is not None:
-        g = np.asarray(groups).reshape(n)
-        keep &= g[i] == g[j]
-    i, j = i[keep], j[keep]
-    if len(i) == 0:
-        return result
-    inter = np.asarray(shapely.area(shapely.intersection(geoms[i], geoms[j])), dtype=np.float64)
-    if method == "iou":
-        bound = threshold * (areas[i] + areas[j] - inter)
-    else:
-        bound = threshold * areas[i]
-    result[i[(inter > 0) & (inter >= bound)]] = True
-    return result
+    used = sorted({k for pair in pairs for k in pair})
+    where = {k: m for m, k in enumerate(used)}
+    geoms = _geometries([rings[k] for k in used])
+    areas = shapely.area(geoms)
+    lower, upper = [], []
+    for i, j in pairs:
+        i, j = where[i], where[j]
+        if areas[j] < areas[i]:
+            i, j = j, i
+        lower.append(i)
+        upper.append(j)
+    lo, hi = np.array(lower), np.array(upper)
+    inter = shapely.area(shapely.intersection(geoms[lo], geoms[hi]))
+    bound = t * (areas[lo] + areas[hi] - inter) if iou else t * areas[lo]
+    return [used[k] for k in lo[(inter > 0) & (inter >= bound)]]
 
 
 def _exterior_pieces(geom: Any) -> list[np.ndarray]:

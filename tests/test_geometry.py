@@ -167,10 +167,118 @@ def test_shape_iou_of_boxes_equals_box_iou(a: np.ndarray, b: np.ndarray) -> None
 @given(boxes(max_size=8), st.sampled_from([1.0, 0.5]), st.sampled_from(["iou", "coverage"]))
 def test_dominated_shapes_agree_with_boxes(b: np.ndarray, t: float, method: str) -> None:
     shapes = [geometry.box_to_polygon(r) for r in b]
-    assert (
-        geometry.dominated_shapes(shapes, t, method).tolist()
-        == geometry.dominated_boxes(b, t, method).tolist()
-    )
+    order = np.argsort(geometry.box_areas(b), kind="stable")  # dominated_shapes ranks by area
+    expected = np.zeros(len(b), dtype=bool)
+    expected[order] = geometry.dominated_boxes(b[order], t, method)
+    assert geometry.dominated_shapes(shapes, t, method).tolist() == expected.tolist()
+
+
+def brute_dominated_shapes(shapes: list, t: float, method: str, groups: list) -> list[bool]:
+    """The rule spelled out: every pair exact via shapely; j ranks above i by area, ties
+    by position; the intersection is taken lower-ranked first, as `dominated_shapes` does."""
+    geoms = [geometry.to_geometry(s) for s in shapes]
+    areas = [g.area for g in geoms]
+    out = []
+    for i in range(len(shapes)):
+        hit = False
+        for j in range(len(shapes)):
+            above = areas[j] > areas[i] or (areas[j] == areas[i] and j > i)
+            if groups[i] == groups[j] and above:
+                inter = geoms[i].intersection(geoms[j]).area
+                bound = t * (areas[i] + areas[j] - inter if method == "iou" else areas[i])
+                hit = hit or (inter > 0 and inter >= bound)
+        out.append(hit)
+    return out
+
+
+@st.composite
+def rings(draw: st.DrawFn) -> np.ndarray:
+    """Boxes, triangles, star-shaped (simple, mostly concave) and arbitrary rings (often
+    self-intersecting), on a quarter-pixel grid or off it (so areas are inexact)."""
+    kind = draw(st.sampled_from(["box", "triangle", "star", "any"]))
+    offset = draw(st.sampled_from([0.0, 1000.1]))
+    if kind == "box":
+        (box,) = draw(boxes(min_size=1, max_size=1))
+        return geometry.box_to_polygon(box) + offset
+    if kind == "star":
+        return draw(polygons()) + offset
+    k = 3 if kind == "triangle" else draw(st.integers(4, 7))
+    return np.array(draw(st.lists(st.tuples(coord, coord), min_size=k, max_size=k))) + offset
+
+
+@st.composite
+def ring_lists(draw: st.DrawFn) -> list[np.ndarray]:
+    """A few rings, some of them copies of others: moved, stretched, or started elsewhere,
+    so that overlaps near every threshold (and exact ties in area) are common."""
+    shapes = draw(st.lists(rings(), min_size=1, max_size=6))
+    for _ in range(draw(st.integers(0, 4))):
+        source = shapes[draw(st.integers(0, len(shapes) - 1))]
+        move = draw(st.sampled_from([0.0, 1e-9, 0.25, 1.0, 3.0]))
+        copy = source + np.array([move, -move]) * draw(st.integers(-1, 1))
+        copy = copy * draw(st.sampled_from([1.0, 1.0, 1.01]))
+        shapes.append(np.roll(copy, draw(st.integers(0, 3)), axis=0))
+    return shapes
+
+
+def thresholds_near(shapes: list[np.ndarray]) -> list[float]:
+    """Thresholds on and just beside the exact overlaps of some pairs and their bounds."""
+    geoms = [geometry.to_geometry(s) for s in shapes]
+    values = []
+    for i, j in zip(range(len(shapes)), range(1, len(shapes)), strict=False):
+        a, b = geoms[i].area, geoms[j].area
+        inter = geoms[i].intersection(geoms[j]).area
+        x1, y1 = np.maximum(shapes[i].min(axis=0), shapes[j].min(axis=0))
+        x2, y2 = np.minimum(shapes[i].max(axis=0), shapes[j].max(axis=0))
+        bound = min(max(x2 - x1, 0) * max(y2 - y1, 0), a, b)
+        for top, bottom in ((inter, a + b - inter), (inter, min(a, b)), (bound, a + b - bound)):
+            if bottom > 0:
+                v = top / bottom
+                values += [v, np.nextafter(v, 0), np.nextafter(v, 2), v * (1 - 1e-12)]
+    return [float(v) for v in values if 0 < v <= 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ring_lists(), st.sampled_from(["iou", "coverage"]), st.data())
+def test_dominated_shapes_matches_brute_force(shapes: list, method: str, data) -> None:
+    t = data.draw(st.sampled_from([1.0, 0.9, 0.5, 0.1, *thresholds_near(shapes)]))
+    groups = data.draw(st.lists(st.integers(0, 1), min_size=len(shapes), max_size=len(shapes)))
+    expected = brute_dominated_shapes(shapes, t, method, groups)
+    assert geometry.dominated_shapes(shapes, t, method, groups=groups).tolist() == expected
+
+
+@pytest.mark.parametrize("method", ["iou", "coverage"])
+def test_dominated_shapes_many_matches_brute_force(method: str) -> None:
+    # Beyond 64 shapes the overlapping pairs come from a sweep over the bounding boxes.
+    rng = np.random.default_rng(5)
+    shapes = [rng.uniform(0, 20, size=(3, 2)) + rng.uniform(0, 200, size=2) for _ in range(150)]
+    shapes += [geometry.box_to_polygon(b) for b in rng.integers(0, 200, size=(50, 4))]
+    angles = np.linspace(0, 2 * np.pi, 80, endpoint=False)  # rings too long for plain Python
+    shapes += [np.c_[np.cos(angles), np.sin(angles)] * 9 + c for c in rng.uniform(0, 200, (9, 2))]
+    shapes += [s + rng.choice([0.0, 0.5], size=2) for s in shapes[::3]]  # near copies
+    groups = rng.integers(0, 2, size=len(shapes)).tolist()
+    expected = brute_dominated_shapes(shapes, 0.6, method, groups)
+    assert sum(expected) > 0
+    assert geometry.dominated_shapes(shapes, 0.6, method, groups=groups).tolist() == expected
+
+
+def test_dominated_shapes_of_awkward_rings() -> None:
+    # A bow-tie's shoelace area is 0, its repaired area 50: only shapely gets these right.
+    bowtie = np.array([[0, 0], [10, 10], [10, 0], [0, 10]], dtype=float)
+    assert geometry.dominated_shapes([bowtie, bowtie.copy()], 1.0).tolist() == [True, False]
+    square = geometry.box_to_polygon((0, 0, 10, 10))
+    assert geometry.dominated_shapes([bowtie, square], 0.5).tolist() == [True, False]
+    assert geometry.dominated_shapes([bowtie, square], 1.0, "coverage").tolist() == [True, False]
+    # A ring that doubles back along its base always turns left, yet is no convex clip.
+    folded = np.array([[0, 0], [4, 0], [2, 0], [6, 0], [6, 4], [3, 6], [0, 4]], dtype=float)
+    inside = np.array([[1, 1], [5, 1], [5, 2], [2, 2], [2, 3], [1, 3]], dtype=float)
+    assert geometry.dominated_shapes([inside, folded], 0.9, "coverage").tolist() == [True, False]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(rings(), max_size=5))
+def test_geometries_built_at_once_are_those_of_to_geometry(shapes: list) -> None:
+    wkb = [g.wkb for g in geometry._geometries(shapes)]
+    assert wkb == [geometry.to_geometry(s).wkb for s in shapes]
 
 
 def test_clip_polygon_keeps_every_piece() -> None:

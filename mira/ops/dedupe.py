@@ -67,42 +67,50 @@ def duplicates(annotations: Sequence[Annotation], threshold: float, method: str)
     by position: of equal-area duplicates the last one is kept. Categories whose
     annotations are all boxes use box maths; any polygon makes the category exact.
     """
-    n = len(annotations)
-    result = np.zeros(n, dtype=bool)
+    members: dict[str, list[int]] = {}
+    for i, a in enumerate(annotations):
+        members.setdefault(a.category.name, []).append(i)
+    boxes: list[int] = []  # category by category, each in its original order
+    shapes: list[int] = []
+    for indices in members.values():
+        if len(indices) > 1:
+            exact = not all(annotations[i].is_rect for i in indices)
+            (shapes if exact else boxes).extend(indices)
+    result = np.zeros(len(annotations), dtype=bool)
+    if boxes:
+        result[boxes] = _dominated_boxes([annotations[i] for i in boxes], threshold, method)
+    if shapes:
+        result[shapes] = geometry.dominated_shapes(
+            [annotations[i].points for i in shapes],
+            threshold,
+            method,
+            groups=[annotations[i].category.name for i in shapes],
+        )
+    return result
+
+
+def _dominated_boxes(
+    annotations: Sequence[Annotation], threshold: float, method: str
+) -> list[bool]:
+    """`duplicates` among boxes: ranked by area (ties keep their order), then matched in
+    plain Python when few, where numpy's per-call overhead costs more than the maths."""
     names = [a.category.name for a in annotations]
-    if len(set(names)) == n:
-        return result
-    if n <= 32 and all(a.is_rect for a in annotations):
-        boxes = [(a.x1, a.y1, a.x2, a.y2) for a in annotations]
-        areas = [max(0.0, x2 - x1) * max(0.0, y2 - y1) for x1, y1, x2, y2 in boxes]
-        order = sorted(range(n), key=areas.__getitem__)  # stable: ties keep their order
+    boxes = [(a.x1, a.y1, a.x2, a.y2) for a in annotations]
+    areas = [(x2 - x1) * (y2 - y1) for x1, y1, x2, y2 in boxes]  # never inverted
+    order = sorted(range(len(boxes)), key=areas.__getitem__)  # stable
+    if len(boxes) <= 32:
         hits = geometry.dominated_boxes_small(
             [boxes[i] for i in order], threshold, method, [names[i] for i in order]
         )
-        result[order] = hits
-        return result
-    group_of: dict[str, int] = {}
-    groups = np.array([group_of.setdefault(name, len(group_of)) for name in names])
-    has_polygon = np.zeros(len(group_of), dtype=bool)
-    for g, a in zip(groups, annotations, strict=True):
-        if not a.is_rect:
-            has_polygon[g] = True
-    exact = has_polygon[groups]
-    boxes = np.flatnonzero(~exact)
-    if len(boxes) > 1:
-        b = _boxes([annotations[i] for i in boxes])
-        order = np.argsort(geometry.box_areas(b), kind="stable")
-        hit = geometry.dominated_boxes(b[order], threshold, method, groups=groups[boxes][order])
-        result[boxes[order]] = hit
-    shapes = np.flatnonzero(exact)
-    if len(shapes) > 1:
-        points = [annotations[i].points for i in shapes]
-        order = np.argsort(geometry.shape_areas(points), kind="stable")
-        hit = geometry.dominated_shapes(
-            [points[i] for i in order], threshold, method, groups=groups[shapes][order]
-        )
-        result[shapes[order]] = hit
-    return result
+    else:
+        codes: dict[str, int] = {}
+        groups = np.array([codes.setdefault(names[i], len(codes)) for i in order])
+        b = np.array([boxes[i] for i in order], dtype=np.float64)
+        hits = geometry.dominated_boxes(b, threshold, method, groups=groups).tolist()
+    out = [False] * len(boxes)
+    for i, hit in zip(order, hits, strict=True):
+        out[i] = hit
+    return out
 
 
 def drop_duplicates(scene: Scene, threshold: float = 1, method: str = "iou") -> Scene:
@@ -141,15 +149,14 @@ def _dedupe_stream(
         scenes=0, threshold=threshold, method=method, annotations=totals, categories=per_category
     )
     for scene in scenes:
-        dropped = duplicates(scene.annotations, threshold, method)
+        dropped = duplicates(scene.annotations, threshold, method).tolist()
         for name in scene.categories.names:
             per_category.setdefault(name, {"before": 0, "removed": 0, "after": 0})
         for annotation, gone in zip(scene.annotations, dropped, strict=True):
             counts = per_category[annotation.category.name]
             counts["before"] += 1
-            counts["removed"] += int(gone)
-            counts["after"] += int(not gone)
-        removed = int(dropped.sum())
+            counts["removed" if gone else "after"] += 1
+        removed = dropped.count(True)
         totals["before"] += len(dropped)
         totals["removed"] += removed
         totals["after"] += len(dropped) - removed

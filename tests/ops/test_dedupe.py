@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mira import geometry
 from mira.core import Annotation, Categories, Scene
 from mira.errors import ValidationError
 from mira.ops.dedupe import dedupe_scenes, duplicates
@@ -169,6 +173,96 @@ def test_dedupe_properties(scene: Scene, threshold: float, method: str) -> None:
         assert tags(again) == tags(kept)
         boxes = {(a.category.name, a.x1y1x2y2()) for a in scene.annotations}
         assert len({(a.category.name, a.x1y1x2y2()) for a in kept.annotations}) == len(boxes)
+
+
+def brute_duplicates(annotations: list[Annotation], t: float, method: str) -> list[bool]:
+    """The rule spelled out: all pairs of a category, box maths when it holds only boxes,
+    else shapely for every pair; the other must rank above by area, ties by position."""
+    out = []
+    for i, a in enumerate(annotations):
+        same = [j for j, b in enumerate(annotations) if b.category.name == a.category.name]
+        if all(annotations[j].is_rect for j in same):
+            areas = {j: annotations[j].area() for j in same}
+            boxes = geometry.box_intersections(
+                [annotations[j].x1y1x2y2() for j in same], [a.x1y1x2y2()]
+            )
+            inters = dict(zip(same, boxes[:, 0], strict=True))
+        else:
+            geoms = {j: geometry.to_geometry(annotations[j].points) for j in same}
+            areas = {j: g.area for j, g in geoms.items()}
+            inters = {j: geoms[i].intersection(g).area for j, g in geoms.items()}
+        hit = False
+        for j in same:
+            if areas[j] > areas[i] or (areas[j] == areas[i] and j > i):
+                inter = inters[j]
+                bound = t * (areas[i] + areas[j] - inter if method == "iou" else areas[i])
+                hit = hit or (inter > 0 and inter >= bound)
+        out.append(hit)
+    return out
+
+
+@st.composite
+def mixed_annotations(draw: st.DrawFn) -> list[Annotation]:
+    """Boxes, triangles and arbitrary rings, and moved or identical copies of them."""
+    anns: list[Annotation] = []
+    for _ in range(draw(st.integers(0, 8))):
+        name = draw(st.sampled_from(["foo", "bar"]))
+        x, y = draw(st.integers(0, 20)), draw(st.integers(0, 20))
+        if anns and draw(st.booleans()):
+            source = draw(st.sampled_from(anns))
+            dx = draw(st.sampled_from([0.0, 0.5, 1.0, 1e-9]))
+            if source.is_rect:
+                anns.append(box(name, *(np.array(source.x1y1x2y2()) + dx)))
+            else:
+                anns.append(poly(name, (source.points + dx).tolist()))
+        elif draw(st.booleans()):
+            w, h = draw(st.integers(0, 10)), draw(st.integers(0, 10))
+            anns.append(box(name, x, y, x + w, y + h))
+        else:
+            k = draw(st.integers(3, 5))
+            points = draw(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=k))
+            if len({p for p in points}) < 3 or points[0] == points[-1]:
+                continue
+            anns.append(poly(name, [[x + px, y + py] for px, py in points]))
+    return anns
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    mixed_annotations(),
+    st.sampled_from([1.0, 0.9, 0.5, 0.25]),
+    st.sampled_from(["iou", "coverage"]),
+)
+def test_duplicates_match_brute_force(anns: list[Annotation], t: float, method: str) -> None:
+    assert duplicates(anns, t, method).tolist() == brute_duplicates(anns, t, method)
+
+
+def test_no_shapely_when_the_bounds_settle_every_pair() -> None:
+    # Overlapping boxes and polygons of one category, none near the threshold: plain float
+    # maths settles every pair, matches included, so shapely (a tenth of a second to
+    # import) stays unloaded.
+    code = """
+import sys
+import numpy as np
+from mira.core import Annotation, Categories, Scene
+cats = Categories(["foo", "bar"])
+foo, bar = cats["foo"], cats["bar"]
+anns = [
+    Annotation(foo, 0, 0, 10, 10),
+    Annotation(foo, points=[[5, 0], [15, 0], [5, 10]]),  # half inside the box
+    Annotation(foo, points=[[5, 1], [15, 1], [5, 11]]),  # the triangle moved by 1
+    Annotation(foo, points=[[30, 30], [36, 30], [36, 36], [33, 33], [30, 36]]),  # concave
+    Annotation(foo, points=[[31, 31], [35, 31], [35, 35], [31, 35]]),
+    Annotation(bar, 0, 0, 10, 10),
+    Annotation(bar, 1, 1, 10, 10),
+]
+scene = Scene(cats, np.zeros((40, 50, 3), dtype=np.uint8), anns)
+assert len(scene.drop_duplicates(threshold=0.95).annotations) == 7
+assert len(scene.drop_duplicates(threshold=0.65).annotations) == 5  # IoUs 0.68 and 0.81
+assert len(scene.drop_duplicates(threshold=0.6, method="coverage").annotations) == 3
+assert "shapely" not in sys.modules, "shapely was imported"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_dedupe_scenes_report_and_stream(reference_scene: Scene) -> None:
