@@ -1,8 +1,6 @@
 """The `mira` command: global options, the list of commands, and the one place where
 exceptions become exit codes (0 ok, 1 data or runtime error, 2 usage error, 130 Ctrl-C)."""
 
-from __future__ import annotations
-
 import importlib
 import sys
 import traceback
@@ -13,9 +11,11 @@ import typer
 from mira import __version__
 from mira.errors import MiraError
 from mira_cli import output
+from mira_cli.conversion import Command, Group
 
 app = typer.Typer(
     name="mira",
+    cls=Group,
     help="Prepare object-detection datasets stored as SceneCollection tarballs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,7 +62,7 @@ def root(
 
 for _name, _module in COMMANDS.items():
     _command = importlib.import_module(f"mira_cli.commands.{_module}")
-    app.command(_name, cls=getattr(_command, "COMMAND_CLASS", None))(_command.run)
+    app.command(_name, cls=getattr(_command, "COMMAND_CLASS", Command))(_command.run)
 
 
 def main() -> None:

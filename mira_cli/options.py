@@ -1,7 +1,5 @@
 """Option declarations shared by every command, so the commands look and behave alike."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, TypeVar

@@ -1,7 +1,5 @@
 """`mira augment`: N augmented copies of every scene from an albumentations pipeline file."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`mira dedupe`: drop duplicate annotations of the same class within each scene."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`mira import-qsl`: a QSL labelling project → a native tarball, image bytes untouched."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`mira placeholder`: the same scenes on blank images, annotations filled in their colours."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`mira render`: annotated images, one per scene, and a contact sheet of the first ones."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

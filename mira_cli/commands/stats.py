@@ -1,7 +1,5 @@
 """`mira stats`: counts, sizes and problems of a collection, without decoding any image."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

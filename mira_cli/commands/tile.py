@@ -1,7 +1,5 @@
 """`mira tile`: cut scenes into sub-crops that never cut an annotation, or a grid of tiles."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 
