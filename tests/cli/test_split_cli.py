@@ -243,9 +243,7 @@ def test_existing_outputs_need_force_and_bad_tarballs_leave_nothing(mira, data):
     (data / "cut.tar").write_bytes(read_bytes(data / "data.tar")[:cut])
     result = mira("split", "cut.tar", "--sizes", "0.5", "0.5", cwd=data)
     assert result.returncode == 1
-    assert result.stderr == (
-        f"error: cut.tar: member '{member.name}' is truncated\n"
-    )
+    assert result.stderr == f"error: cut.tar: member '{member.name}' is truncated\n"
     assert sorted(os.listdir(data)) == ["cut.tar", "data.tar"]
 
     with SceneWriter(data / "empty.tar"):
