@@ -33,15 +33,14 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_ENCODER = json.JSONEncoder(  # one for all records: dumps() would make one per call
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=json_default
+)
+
+
 def _dump(record: dict[str, Any], where: str) -> bytes:
     try:
-        text = json.dumps(
-            record,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            allow_nan=False,
-            default=json_default,
-        )
+        text = _ENCODER.encode(record)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
     return text.encode("utf-8")
@@ -88,6 +87,9 @@ def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one for all records
+
+
 def _number(value: Any) -> float:
     if type(value) is float and math.isfinite(value):  # nearly every value: checked first
         return value
@@ -105,7 +107,7 @@ def _number(value: Any) -> float:
 def parse_record(data: bytes, where: str) -> dict[str, Any]:
     """The JSON record as a dict, with its format and version checked."""
     try:
-        record = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        record = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
