@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import random
 import warnings
 from collections.abc import Mapping, Sequence
@@ -46,9 +47,22 @@ _FORMAT_HINT = (
 )
 
 
+def albumentations() -> Any:
+    """The albumentations module, imported without its update check.
+
+    albumentations asks PyPI for a newer version when it is imported: a network call from a
+    data job, made again by every worker process, and slow or failing offline. mira turns
+    it off unless NO_ALBUMENTATIONS_UPDATE is already set; worker processes inherit that.
+    """
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    import albumentations as A
+
+    return A
+
+
 def bbox_params(options: Mapping[str, Any] | None = None) -> Any:
     """BboxParams mira needs, keeping a pipeline's own filtering options (min_area, ...)."""
-    import albumentations as A
+    A = albumentations()
 
     kept = dict(options or {})
     for name in ("format", "label_fields", "clip", "filter_invalid_bboxes"):
@@ -65,7 +79,7 @@ def bbox_params(options: Mapping[str, Any] | None = None) -> Any:
 
 def keypoint_params() -> Any:
     """KeypointParams mira needs: plain xy points, labelled, never removed."""
-    import albumentations as A
+    A = albumentations()
 
     return A.KeypointParams(format="xy", label_fields=[KEYPOINT_LABEL], remove_invisible=False)
 
@@ -82,7 +96,7 @@ def compose(
     `bbox_options` are extra BboxParams fields such as ``min_area``; `seed` seeds the
     pipeline (the CLI reseeds it for every scene and copy, see `reseed`).
     """
-    import albumentations as A
+    A = albumentations()
 
     problem = transform_problem(transforms)
     if problem is not None:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from mira.errors import ValidationError
 from mira.ops.augment import augment_scene, count_dropped, prepare
-from mira.ops.augment_pipeline import derive_seed, load_pipeline
+from mira.ops.augment_pipeline import albumentations, derive_seed, load_pipeline
 
 DEFAULT_QUALITY = 95
 
@@ -45,6 +45,7 @@ def _pipeline(spec: Any) -> Any:
         return spec
     pipeline = _PIPELINES.get(spec)
     if pipeline is None:
+        albumentations()  # before unpickling imports it, for its update check
         _PIPELINES.clear()
         pipeline = _PIPELINES[spec] = pickle.loads(spec)
     return pipeline

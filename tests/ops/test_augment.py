@@ -483,3 +483,27 @@ def test_stream_checks_options_eagerly(kw, message):
     with pytest.raises(ValidationError) as info:
         augment_scenes([], compose([A.HorizontalFlip()]), **kw)
     assert str(info.value) == message
+
+
+def test_albumentations_is_imported_without_asking_pypi_for_updates():
+    """Its update check is a network call from every process; mira switches it off."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import os, socket, warnings\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError('network call')\n"
+        "socket.create_connection = refuse\n"
+        "socket.socket.connect = refuse\n"
+        "warnings.simplefilter('error')\n"
+        "from mira.ops.augment_pipeline import albumentations\n"
+        "albumentations()\n"
+        "print(os.environ['NO_ALBUMENTATIONS_UPDATE'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NO_ALBUMENTATIONS_UPDATE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "1\n", "")
