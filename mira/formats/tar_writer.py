@@ -61,6 +61,7 @@ class AtomicTar:
     """
 
     _BUFFER = 1 << 20
+    _DIRECT = 1 << 16  # data at least this big is handed on as it is, not copied
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -92,7 +93,12 @@ class AtomicTar:
 
     def add(self, name: str, data: bytes) -> None:
         self._write(tar_header(name, len(data)))
-        self._write(data)
+        if len(data) < self._DIRECT:
+            self._write(data)
+        else:
+            self._flush()
+            self._output.put(bytes(data))  # a no-op for bytes; bytearray et al. are copied
+            self._size += len(data)
         self._write(tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE))
 
     def add_range(self, name: str, source: FileRange) -> None:
