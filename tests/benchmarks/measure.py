@@ -6,6 +6,9 @@ workers is under-reported:
   `resource.getrusage(RUSAGE_CHILDREN)` when GNU time is absent), which catches short peaks;
 - the sum of proportional set sizes (PSS, shared pages split between processes) over the
   whole process tree, sampled every 50 ms from /proc, which counts worker pools fairly.
+
+The sampling costs CPU (some 10% of a 2-core machine with a pool running), so it runs in one
+extra, untimed run; the timed runs only have GNU time around them.
 """
 
 from __future__ import annotations
@@ -95,9 +98,13 @@ class _Sampler(threading.Thread):
 
 
 def run_once(
-    argv: Sequence[str], stdout_path: str | None = None, env: dict[str, str] | None = None
+    argv: Sequence[str],
+    stdout_path: str | None = None,
+    env: dict[str, str] | None = None,
+    sample: bool = True,
 ) -> tuple[float, float]:
-    """Run `argv` once; returns (wall seconds, peak MB). Raises on a non-zero exit."""
+    """Run `argv` once; returns (wall seconds, peak MB). Raises on a non-zero exit.
+    Without `sample`, the peak is the largest single process's only."""
     use_gnu_time = os.access(GNU_TIME, os.X_OK)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         prefix = [GNU_TIME, "-v", "-o", report.name] if use_gnu_time else []
@@ -109,11 +116,13 @@ def run_once(
                 [*prefix, *argv], stdout=stdout, stderr=subprocess.PIPE, env=env
             )
             sampler = _Sampler(process.pid)
-            sampler.start()
+            if sample:
+                sampler.start()
             _, stderr = process.communicate()
             wall = time.perf_counter() - start
-            sampler.done.set()
-            sampler.join()
+            if sample:
+                sampler.done.set()
+                sampler.join()
         finally:
             if stdout_path:
                 stdout.close()
@@ -137,14 +146,18 @@ def measure(
     stdout_path: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Measurement:
-    """Run `argv` `repeat` times (calling `cleanup` before each run and after the last)."""
+    """Run `argv` once for memory, then `repeat` times for time (calling `cleanup` before
+    each run and after the last)."""
     result = Measurement()
-    for _ in range(repeat):
+    for run in range(repeat + 1):
         if cleanup:
             cleanup()
-        result.loads.append(os.getloadavg()[0])
-        wall, peak = run_once(argv, stdout_path, env)
-        result.times.append(wall)
+        timed = run > 0
+        if timed:
+            result.loads.append(os.getloadavg()[0])
+        wall, peak = run_once(argv, stdout_path, env, sample=not timed)
+        if timed:
+            result.times.append(wall)
         result.peak_mb = max(result.peak_mb, peak)
     if cleanup:
         cleanup()

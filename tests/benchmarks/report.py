@@ -309,7 +309,8 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "the runs): above about 1 on these 2 cores, other work was competing for the CPU.",
         "- *peak MB* is the larger of the biggest single process's maximum RSS "
         "(`/usr/bin/time -v`) and the PSS of the whole process tree sampled every 50 ms, so "
-        "worker pools are counted once each.",
+        "worker pools are counted once each. The sampling takes CPU from the command, so it "
+        "runs in one extra run that is not timed.",
         "- The original's progress bars are disabled (`TQDM_DISABLE=1`); its `from_qsl` gets a "
         "stub `qsl` module (only needed for RLE masks, which the data has none of), which "
         "spares it that import.",
