@@ -40,10 +40,16 @@ class FileRange:
         """The bytes of the range (at most `limit` of them); EOFError when the file has
         shrunk since the range was taken."""
         want = self.size if limit is None else min(limit, self.size)
-        data = os.pread(self.file.fd, want, self.offset)
-        while len(data) < want:
-            more = os.pread(self.file.fd, want - len(data), self.offset + len(data))
-            if not more:
-                raise EOFError(f"the file ends before byte {self.offset + want}")
-            data += more
-        return data
+        return read_exactly(self.file.fd, self.offset, want)
+
+
+def read_exactly(fd: int, offset: int, size: int) -> bytes:
+    """`size` bytes of `fd` from `offset` (pread may return fewer); EOFError if the file
+    ends first."""
+    data = os.pread(fd, size, offset)
+    while len(data) < size:
+        more = os.pread(fd, size - len(data), offset + len(data))
+        if not more:
+            raise EOFError(f"the file ends before byte {offset + size}")
+        data += more
+    return data

@@ -89,7 +89,11 @@ class StoredScene:
 
     def scene(self) -> Scene:
         if self._scene is None:
-            self._scene = scene_from_group(self.group)
+            self._scene = (
+                scene_from_group(self.group)
+                if self.record is None
+                else decode_record(self.group, self.record)
+            )
         return self._scene
 
     def category_names(self) -> list[str]:
@@ -107,12 +111,7 @@ class StoredScene:
 
 def _sniff(group: MemberGroup, extension: str) -> str:
     """The extension a writer would give the bytes of this member."""
-    member = group.members[extension]
-    try:
-        head = member[:16] if isinstance(member, bytes) else member.read(16)
-    except (OSError, EOFError) as exc:
-        raise FormatError(f"{group.where(extension)}: cannot read it ({exc})") from None
-    return sniff_extension(head) or "img"
+    return sniff_extension(group.data(extension, 16)) or "img"
 
 
 def iter_stored(paths: PathLike | Sequence[PathLike]) -> Iterator[StoredScene]:

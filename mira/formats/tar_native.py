@@ -122,11 +122,12 @@ def parse_record(data: bytes, where: str) -> dict[str, Any]:
     return record
 
 
-def decode_record(group: MemberGroup) -> Scene:
+def decode_record(group: MemberGroup, record: dict[str, Any] | None = None) -> Scene:
     """Build a Scene from a native member group; the image stays encoded and its width and
-    height come from the record."""
+    height come from the record (`record`, when the caller has parsed it already)."""
     where = group.where(RECORD_EXTENSION)
-    record = parse_record(group.data(RECORD_EXTENSION), where)
+    if record is None:
+        record = parse_record(group.data(RECORD_EXTENSION), where)
     extension = record["image"].partition(".")[2]
     if extension not in group.members or extension == RECORD_EXTENSION:
         raise FormatError(f"{where}: record without its image member {record['image']!r}")

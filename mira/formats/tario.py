@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
-from mira.core.file_range import FileRange, OpenFile
+from mira.core.file_range import FileRange, OpenFile, read_exactly
 from mira.errors import FormatError, OutputError
 from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
 
@@ -66,13 +66,13 @@ class MemberGroup:
         name = self.names.get(extension, "") if extension is not None else None
         return f"{self.source}: member {name or self.key}"
 
-    def data(self, extension: str) -> bytes:
-        """A member's bytes, read now if it was left in the file."""
+    def data(self, extension: str, limit: int | None = None) -> bytes:
+        """A member's bytes (at most `limit` of them), read now if it was left in the file."""
         value = self.members[extension]
         if isinstance(value, bytes):
-            return value
+            return value if limit is None else value[:limit]
         try:
-            return value.read()
+            return value.read(limit)
         except (OSError, EOFError) as exc:
             raise FormatError(f"{self.where(extension)}: cannot read it ({exc})") from None
 
@@ -155,17 +155,7 @@ def _file_members(fd: int, source: str, end: int) -> Iterator[_Member]:
     for entry in iter_entries(fd):
         if entry.offset + entry.size > end:
             raise FormatError(f"{source}: member {entry.name!r} is truncated")
-        yield _Member(*entry, functools.partial(_pread, fd, entry.offset, entry.size))
-
-
-def _pread(fd: int, offset: int, size: int) -> bytes:
-    data = os.pread(fd, size, offset)
-    while len(data) < size:
-        more = os.pread(fd, size - len(data), offset + len(data))
-        if not more:
-            raise EOFError("the file ends early")
-        data += more
-    return data
+        yield _Member(*entry, functools.partial(read_exactly, fd, entry.offset, entry.size))
 
 
 def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.TarFile:
