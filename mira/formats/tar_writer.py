@@ -3,17 +3,22 @@ left in other files inside the kernel while the caller goes on preparing the nex
 
 from __future__ import annotations
 
-import errno
+import json
 import os
 import queue
+import select
+import socket
+import subprocess
 import sys
 import tarfile
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from mira.core.file_range import FileRange
-from mira.errors import FormatError
+from mira.core.file_range import FileRange, OpenFile
+from mira.errors import FormatError, OutputError
+from mira.formats import tar_copier
 from mira.formats.tario import STDIO
 
 # A ustar header for a regular file with mode 0644, owner 0:0 and mtime 0, split around its
@@ -55,9 +60,10 @@ class AtomicTar:
 
     Members are written directly (header, data, padding) through one buffer; a member left
     in another file (`FileRange`) is copied by the kernel (copy_file_range, else sendfile),
-    never read into Python. The writing itself happens in a thread of its own, so the
-    caller prepares the next scenes while the kernel copies. The bytes are those of
-    tarfile's PAX writer, ending with two zero blocks padded to a 10 KiB record.
+    never read into Python. The writing happens beside the caller, which prepares the next
+    scenes meanwhile: in the copying process (`tar_copier`) when the first member is such a
+    copy, else in a thread. The bytes are those of tarfile's PAX writer, ending with two
+    zero blocks padded to a 10 KiB record.
     """
 
     _BUFFER = 1 << 20
@@ -78,7 +84,13 @@ class AtomicTar:
                 dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
             )
         self._fd = fd
-        self._output = _WriteBehind(fd)
+        self._writer: _WriteBehind | _CopyProcess | None = None
+
+    def _output(self, copying: bool = False) -> _WriteBehind | _CopyProcess:
+        """Who writes: chosen by the first member, as copies favour the copying process."""
+        if self._writer is None:
+            self._writer = (copying and _CopyProcess.start(self._fd)) or _WriteBehind(self._fd)
+        return self._writer
 
     def _write(self, data: bytes) -> None:
         self._buffer += data
@@ -88,7 +100,7 @@ class AtomicTar:
 
     def _flush(self) -> None:
         if self._buffer:
-            self._output.put(bytes(self._buffer))
+            self._output().put(bytes(self._buffer))
             self._buffer.clear()
 
     def add(self, name: str, data: bytes) -> None:
@@ -97,15 +109,16 @@ class AtomicTar:
             self._write(data)
         else:
             self._flush()
-            self._output.put(bytes(data))  # a no-op for bytes; bytearray et al. are copied
+            self._output().put(bytes(data))  # a no-op for bytes; bytearray et al. are copied
             self._size += len(data)
         self._write(tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE))
 
     def add_range(self, name: str, source: FileRange) -> None:
         """A member whose bytes are `source`, copied file to file."""
         self._write(tar_header(name, source.size))
+        output = self._output(copying=True)
         self._flush()
-        self._output.put((name, source))
+        output.put((name, source))
         self._size += source.size
         self._write(tarfile.NUL * (-source.size % tarfile.BLOCKSIZE))
 
@@ -113,7 +126,7 @@ class AtomicTar:
         self._write(tarfile.NUL * 2 * tarfile.BLOCKSIZE)
         self._write(tarfile.NUL * (-self._size % tarfile.RECORDSIZE))
         self._flush()
-        self._output.finish()
+        self._output().finish()
         if self._temp is not None:
             os.close(self._fd)
             os.chmod(self._temp, 0o644 & ~_umask())
@@ -121,7 +134,8 @@ class AtomicTar:
             self._temp = None
 
     def abort(self) -> None:
-        self._output.stop()
+        if self._writer is not None:
+            self._writer.stop()
         if self._temp is None:
             return
         try:
@@ -175,65 +189,132 @@ class _WriteBehind:
                 continue
             try:
                 if isinstance(piece, bytes):
-                    _write_all(self._fd, piece)
+                    tar_copier.write_all(self._fd, piece)
                 else:
-                    _copy_member(*piece, self._fd)
+                    name, source = piece
+                    tar_copier.copy_member(
+                        source.file.fd, source.file.path, name, source.offset, source.size, self._fd
+                    )
+            except tar_copier.CopyError as exc:
+                self._error = FormatError(str(exc))
             except BaseException as exc:  # handed to the caller's thread
                 self._error = exc
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+class _CopyProcess:
+    """Hands pieces to the copying process (see `tar_copier`) as frames gathered in
+    batches, so writing costs this process one system call per batch and no GIL hand-over.
+    The first error is raised at the next call that reaches the copier, or at `finish`."""
 
+    _BATCH = 1 << 18  # bytes of frames gathered before they are sent
+    _COUNT = 64  # or this many frames
 
-def _copy_member(name: str, source: FileRange, fd: int) -> None:
-    try:
-        copy_range(source, fd)
-    except (OSError, EOFError) as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise FormatError(f"{source.file.path}: cannot copy member {name!r} ({reason})") from None
-
-
-def copy_range(source: FileRange, fd: int) -> None:
-    """Append `source` to `fd` at its position: inside the kernel when it can
-    (copy_file_range, then sendfile), else through a buffer."""
-    offset, left = source.offset, source.size
-    for copy in (_copy_file_range, _sendfile, _read_write):
+    @classmethod
+    def start(cls, fd: int) -> _CopyProcess | None:
+        """A copier writing to `fd`; None where no Python can be started (then a thread
+        writes)."""
+        if not sys.executable:
+            return None
+        ours, theirs = socket.socketpair()
         try:
-            while left:
-                done = copy(source.file.fd, fd, offset, left)
-                if done == 0:
-                    raise EOFError(f"the file ends before byte {offset + left}")
-                offset, left = offset + done, left - done
-            return
-        except OSError as exc:
-            if exc.errno not in _UNSUPPORTED or copy is _read_write:
-                raise
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-S", tar_copier.__file__, str(theirs.fileno()), str(fd)],
+                pass_fds=(theirs.fileno(), fd),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C goes to the writer, which ends the copier
+            )
+        except OSError:
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+        return cls(process, ours)
 
+    def __init__(self, process: subprocess.Popen[bytes], channel: socket.socket) -> None:
+        self._process = process
+        self._channel = channel
+        self._files: dict[int, tuple[int, OpenFile]] = {}  # id → number, and kept alive
+        self._frames: list[bytes] = []
+        self._pending = 0
 
-_UNSUPPORTED = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
+    def put(self, piece: bytes | tuple[str, FileRange]) -> None:
+        if isinstance(piece, bytes):
+            if len(piece) >= self._BATCH:  # sent as it is, not joined into a batch
+                self._frames.append(tar_copier.write_frame(piece))
+                self._send()
+                self._call(self._channel.sendall, piece)
+                return
+            self._frames += (tar_copier.write_frame(piece), piece)
+            self._pending += len(piece)
+        else:
+            name, source = piece
+            number = self._number(source.file)
+            self._frames.append(tar_copier.copy_frame(number, source.offset, source.size, name))
+        if self._pending >= self._BATCH or len(self._frames) >= self._COUNT:
+            self._send()
 
+    def _number(self, file: OpenFile) -> int:
+        """The copier's number for `file`, sending it its descriptor the first time."""
+        known = self._files.get(id(file))
+        if known is None:
+            known = self._files[id(file)] = (len(self._files), file)
+            self._send()
+            frame = tar_copier.file_frame(known[0], file.path)
+            self._call(socket.send_fds, self._channel, [frame], [file.fd])
+        return known[0]
 
-def _copy_file_range(src: int, dst: int, offset: int, count: int) -> int:
-    if not hasattr(os, "copy_file_range"):
-        raise OSError(errno.ENOSYS, "copy_file_range is not available")
-    return os.copy_file_range(src, dst, count, offset)
+    def _send(self) -> None:
+        if self._frames:
+            if select.select([self._channel], [], [], 0)[0]:  # only ever an error, early
+                self._raise(self._reply())
+            data = b"".join(self._frames)
+            self._frames.clear()
+            self._pending = 0
+            self._call(self._channel.sendall, data)
 
+    def _call(self, send: Callable[..., object], *args: object) -> None:
+        try:
+            send(*args)
+        except OSError:  # the copier stopped: it says why
+            self._raise(self._reply())
 
-def _sendfile(src: int, dst: int, offset: int, count: int) -> int:
-    if not hasattr(os, "sendfile"):
-        raise OSError(errno.ENOSYS, "sendfile is not available")
-    return os.sendfile(dst, src, offset, count)
+    def finish(self) -> None:
+        """Wait until everything is written; raise the copier's error, if any."""
+        self._send()
+        self._call(self._channel.sendall, tar_copier.END)
+        reply = self._reply()
+        if reply.get("ok") is not True:
+            self._raise(reply)
 
+    def stop(self) -> None:
+        """End the copier at once: what it has not written yet is not wanted."""
+        self._channel.close()
+        self._process.kill()
+        self._process.wait()
 
-def _read_write(src: int, dst: int, offset: int, count: int) -> int:
-    data = os.pread(src, min(count, 1 << 20), offset)
-    _write_all(dst, data)
-    return len(data)
+    def _reply(self) -> dict[str, object]:
+        chunks = []
+        try:
+            while chunk := self._channel.recv(1 << 16):
+                chunks.append(chunk)
+        except OSError:  # the copier died: its exit status tells
+            pass
+        self._channel.close()
+        code = self._process.wait()
+        try:
+            reply = json.loads(b"".join(chunks))
+        except ValueError:
+            reply = None
+        return reply if isinstance(reply, dict) else {"exit": code}
+
+    @staticmethod
+    def _raise(reply: dict[str, object]) -> None:
+        if "copy" in reply:
+            raise FormatError(str(reply["copy"]))
+        if "errno" in reply:
+            raise OSError(reply["errno"], reply["message"])
+        problem = reply.get("bug") or f"exit status {reply.get('exit')}"
+        raise OutputError(f"the copying process stopped unexpectedly ({problem})")
 
 
 def _umask() -> int:

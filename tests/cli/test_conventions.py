@@ -147,6 +147,17 @@ def test_writers_offer_legacy_format_and_shards(mira, data_tar, tmp_path, comman
     assert len(SceneCollection.load(str(tmp_path / "sharded-*.tar"))) >= 3
 
 
+@pytest.mark.parametrize("command", ["dedupe", "tile", "augment", "placeholder"])
+def test_a_full_disk_is_a_one_line_error(data_tar, tmp_path, command):
+    """dedupe copies its images in the copying process, the others write from a thread."""
+    argv = writer_commands(data_tar, tmp_path)[command]
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [MIRA, *map(str, argv), "-o", "-"], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert (result.returncode, result.stderr) == (1, "error: No space left on device\n")
+
+
 def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
     result = mira(
         "split",

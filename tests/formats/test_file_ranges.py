@@ -11,7 +11,7 @@ import pytest
 from mira.core import Annotation, Categories, Scene, SceneCollection
 from mira.core.image import ImageSource, encode_image
 from mira.errors import FormatError
-from mira.formats import SceneWriter, iter_scenes, read_collection
+from mira.formats import SceneWriter, iter_scenes, read_collection, tar_writer
 from mira.formats.stream import iter_stored
 from tests.conftest import make_image
 
@@ -91,11 +91,19 @@ def rewrite(source, target, **options):
     return target.read_bytes()
 
 
+@pytest.fixture
+def in_thread(monkeypatch):
+    """Copy in the writer's thread, where this process's `os` can be patched."""
+    monkeypatch.setattr(tar_writer._CopyProcess, "start", staticmethod(lambda fd: None))
+
+
 @pytest.mark.parametrize(
     ("broken", "used"),
     [(["copy_file_range"], "sendfile"), (["copy_file_range", "sendfile"], "pread")],
 )
-def test_every_copy_method_writes_the_same_bytes(tarball, tmp_path, monkeypatch, broken, used):
+def test_every_copy_method_writes_the_same_bytes(
+    tarball, tmp_path, monkeypatch, in_thread, broken, used
+):
     assert rewrite(tarball, tmp_path / "kernel.tar") == tarball.read_bytes()
 
     def unsupported(*args):
@@ -115,7 +123,7 @@ def test_every_copy_method_writes_the_same_bytes(tarball, tmp_path, monkeypatch,
     assert len(calls) >= 4  # one image member per scene at least
 
 
-def test_a_real_copy_error_is_reported_with_the_member(tarball, tmp_path, monkeypatch):
+def test_a_real_copy_error_is_reported_with_the_member(tarball, tmp_path, monkeypatch, in_thread):
     def failing(*args):
         raise OSError(errno.EIO, "input/output error")
 
@@ -127,7 +135,12 @@ def test_a_real_copy_error_is_reported_with_the_member(tarball, tmp_path, monkey
     assert sorted(os.listdir(tmp_path)) == ["in.tar"]
 
 
-def test_an_image_cut_after_reading_is_an_error_not_a_short_member(tarball, tmp_path):
+@pytest.mark.parametrize("where", ["process", "thread"])
+def test_an_image_cut_after_reading_is_an_error_not_a_short_member(
+    tarball, tmp_path, monkeypatch, where
+):
+    if where == "thread":
+        monkeypatch.setattr(tar_writer._CopyProcess, "start", staticmethod(lambda fd: None))
     scenes = list(iter_scenes(tarball))
     size = tarball.stat().st_size
     member = scenes[-1].image_source.file_range
