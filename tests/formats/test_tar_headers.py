@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mira.formats.tar_headers import CorruptTar, TruncatedTar, iter_entries
+from mira.formats.tar_headers import CorruptTar, TruncatedTar, _block_sum, iter_entries
 from mira.formats.tar_writer import AtomicTar, tar_header
 from mira.formats.tario import iter_member_groups
 
@@ -141,3 +141,8 @@ def _one_member_tar(tmp_path, source):
     with tarfile.open(path, "w") as archive:
         archive.add(source, "x.bin")
     return path
+
+
+@given(st.binary(min_size=512, max_size=512) | st.sampled_from([b"\xff" * 512, b"\0" * 512]))
+def test_block_sums_are_exact(block):
+    assert _block_sum(block) == sum(block)
