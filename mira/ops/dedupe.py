@@ -134,37 +134,51 @@ def dedupe_scenes(
     """Drop duplicates scene by scene, as a stream; `report` (filled while iterating)
     gets scene and per-category counts of annotations before, removed and after.
     Arguments are checked at once, before the first scene is read."""
-    threshold = check_threshold(threshold)
-    geometry.check_method(method)
-    report = {} if report is None else report
-    return _dedupe_stream(scenes, threshold, method, report)
+    counter = _Counter(threshold, method, {} if report is None else report)
+    return map(counter.drop, scenes)
 
 
-def _dedupe_stream(
-    scenes: Iterable[Scene], threshold: float, method: str, report: dict[str, Any]
-) -> Iterator[Scene]:
-    per_category: dict[str, dict[str, int]] = {}
-    totals = {"before": 0, "removed": 0, "after": 0}
-    report.update(
-        scenes=0, threshold=threshold, method=method, annotations=totals, categories=per_category
-    )
-    for scene in scenes:
-        dropped = duplicates(scene.annotations, threshold, method).tolist()
+class _Counter:
+    """`drop_duplicates` over a stream of scenes, counting into a report as it goes."""
+
+    def __init__(self, threshold: float, method: str, report: dict[str, Any]) -> None:
+        self.threshold = check_threshold(threshold)
+        self.method = geometry.check_method(method)
+        self.categories: dict[str, dict[str, int]] = {}
+        self.totals = {"before": 0, "removed": 0, "after": 0}
+        report.update(
+            scenes=0,
+            threshold=self.threshold,
+            method=method,
+            annotations=self.totals,
+            categories=self.categories,
+        )
+        self.report = report
+
+    def drop(self, scene: Scene) -> Scene:
+        """The scene without its duplicates: the same object when it has none."""
+        annotations = scene.annotations
+        dropped = duplicates(annotations, self.threshold, self.method).tolist()
         for name in scene.categories.names:
-            per_category.setdefault(name, {"before": 0, "removed": 0, "after": 0})
-        for annotation, gone in zip(scene.annotations, dropped, strict=True):
-            counts = per_category[annotation.category.name]
+            if name not in self.categories:
+                self.categories[name] = {"before": 0, "removed": 0, "after": 0}
+        for annotation in annotations:
+            counts = self.categories[annotation.category.name]
             counts["before"] += 1
-            counts["removed" if gone else "after"] += 1
-        removed = dropped.count(True)
-        totals["before"] += len(dropped)
-        totals["removed"] += removed
-        totals["after"] += len(dropped) - removed
-        report["scenes"] += 1
-        if removed:
-            kept = [a for a, gone in zip(scene.annotations, dropped, strict=True) if not gone]
-            scene = scene.assign(annotations=kept)
-        yield scene
+            counts["after"] += 1
+        removed = [a for a, gone in zip(annotations, dropped, strict=True) if gone]
+        for annotation in removed:
+            counts = self.categories[annotation.category.name]
+            counts["removed"] += 1
+            counts["after"] -= 1
+        self.totals["before"] += len(annotations)
+        self.totals["removed"] += len(removed)
+        self.totals["after"] += len(annotations) - len(removed)
+        self.report["scenes"] += 1
+        if not removed:
+            return scene
+        kept = [a for a, gone in zip(annotations, dropped, strict=True) if not gone]
+        return scene.assign(annotations=kept)
 
 
 def dedupe_file(
@@ -178,20 +192,28 @@ def dedupe_file(
     shard_size: int | None = None,
 ) -> dict[str, Any]:
     """`mira dedupe`: stream tarball(s) → drop_duplicates → a native tarball (atomic;
-    image bytes copied through untouched). Returns the report of `dedupe_scenes`."""
+    image bytes copied through untouched, and scenes that lose nothing copied as stored).
+    Returns the report of `dedupe_scenes`."""
     import os
 
-    from mira.formats import SceneWriter, iter_scenes
+    from mira.formats import SceneWriter
+    from mira.formats.stream import iter_stored
     from mira.formats.tario import expand_inputs
 
     paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     report: dict[str, Any] = {"output": os.fspath(output)}
-    scenes = dedupe_scenes(iter_scenes(paths), threshold, method, report)
+    counter = _Counter(threshold, method, report)
+    stored_scenes = iter_stored(paths)
     if progress is not None:
-        scenes = progress(scenes, "Dropping duplicates")
+        stored_scenes = progress(stored_scenes, "Dropping duplicates")
     with SceneWriter(
         output, force=force, inputs=expand_inputs(paths), format=format, shard_size=shard_size
     ) as writer:
-        for scene in scenes:
-            writer.write(scene)
+        for stored in stored_scenes:
+            scene = stored.scene()
+            kept = counter.drop(scene)
+            if kept is scene:
+                writer.write_stored(stored)
+            else:
+                writer.write(kept)
     return report

@@ -282,3 +282,38 @@ def test_dedupe_scenes_report_and_stream(reference_scene: Scene) -> None:
             "bar": {"before": 2, "removed": 0, "after": 2},
         },
     }
+
+
+def test_dedupe_file_copies_scenes_that_lose_nothing_as_stored(reference_scene, tmp_path):
+    """A record another writer spelled differently (integers, spaces) is kept byte for byte
+    when its scene loses nothing; a scene that loses annotations is written anew."""
+    import io
+    import json
+    import tarfile
+
+    from mira.core import SceneCollection
+    from mira.formats import iter_scenes
+    from mira.formats.tar_native import encode_record
+    from mira.ops.dedupe import dedupe_file
+
+    source = tmp_path / "in.tar"
+    SceneCollection([reference_scene.assign(key="a")], CATS).save(source)
+    with tarfile.open(source) as archive:
+        members = [(m, archive.extractfile(m).read()) for m in archive.getmembers()]
+    record = json.loads(members[0][1])
+    record.update(key="b", image="b.png", annotations=record["annotations"][3:])
+    record["annotations"][0]["box"] = [1, 2, 30, 35]  # integers: still a valid record
+    foreign = json.dumps(record, indent=1).encode()
+    with tarfile.open(source, "a") as archive:
+        for name, payload in (("b.json", foreign), ("b.png", members[1][1])):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            archive.addfile(info, io.BytesIO(payload))
+    report = dedupe_file(source, tmp_path / "out.tar")
+    assert report["annotations"] == {"before": 5, "removed": 1, "after": 4}
+    with tarfile.open(tmp_path / "out.tar") as archive:
+        records = {m.name: archive.extractfile(m).read() for m in archive if ".json" in m.name}
+    assert records["b.json"] == foreign
+    changed = next(iter_scenes(tmp_path / "out.tar"))
+    assert records["a.json"] == encode_record(changed, "a", "a.png")
+    assert [a.metadata["tag"] for a in changed.annotations] == ["A", "C", "D"]
