@@ -253,10 +253,46 @@ def _as_polygon(points: Any, category: Any) -> tuple[np.ndarray, list[float], li
     return array, lower, upper
 
 
-class Annotation(Label):
-    """A box (x1, y1, x2, y2) or a polygon (points) with a category, score and metadata."""
+_PLAIN_NUMBERS = (float, int)
+Pairs = list[tuple[float, float]]
 
-    __slots__ = ("is_rect", "x1", "y1", "x2", "y2", "_points")
+
+def _plain_polygon(points: Any) -> tuple[Pairs, list[float], list[float]] | None:
+    """`_as_polygon` for the common case, without numpy: a list of [x, y] pairs of ints and
+    floats, finite, at least 3 once closed, as an open ring of float pairs and its corners.
+    None for anything else, which `_as_polygon` then accepts or rejects with its message."""
+    if type(points) is not list and type(points) is not tuple:
+        return None
+    ring = []
+    try:
+        for point in points:
+            if (type(point) is not list and type(point) is not tuple) or len(point) != 2:
+                return None
+            x, y = point
+            if type(x) not in _PLAIN_NUMBERS or type(y) not in _PLAIN_NUMBERS:
+                return None
+            ring.append((float(x), float(y)))
+    except OverflowError:  # e.g. 10**400
+        return None
+    if len(ring) > 1 and ring[-1] == ring[0]:  # == on floats: -0.0 closes a ring at 0.0
+        ring.pop()
+    if len(ring) < 3:
+        return None
+    xs = [x for x, _ in ring]
+    ys = [y for _, y in ring]
+    if not math.isfinite(sum(xs) + sum(ys)):  # NaN or infinity (or a sum too big: rare)
+        return None
+    return ring, [min(xs), min(ys)], [max(xs), max(ys)]
+
+
+class Annotation(Label):
+    """A box (x1, y1, x2, y2) or a polygon (points) with a category, score and metadata.
+
+    A polygon given as a list of pairs is kept as one (see `point_pairs`); its numpy ring is
+    made when `points` is first read, as for boxes.
+    """
+
+    __slots__ = ("is_rect", "x1", "y1", "x2", "y2", "_points", "_pairs")
 
     def __init__(
         self,
@@ -288,23 +324,41 @@ class Annotation(Label):
             self.is_rect = True
             self.x1, self.y1, self.x2, self.y2 = x1, y1, x2, y2
             self._points: np.ndarray | None = None
+            self._pairs: Pairs | None = None
         elif x1 is not None or y1 is not None or x2 is not None or y2 is not None:
             raise _invalid(category, "give either x1, y1, x2, y2 or points, not both")
         else:
             self.is_rect = False
-            self._points, (self.x1, self.y1), (self.x2, self.y2) = _as_polygon(points, category)
+            plain = _plain_polygon(points)
+            if plain is None:
+                self._points, lower, upper = _as_polygon(points, category)
+                self._pairs = None
+            else:
+                self._pairs, lower, upper = plain
+                self._points = None
+            (self.x1, self.y1), (self.x2, self.y2) = lower, upper
 
     @property
     def points(self) -> np.ndarray:
-        """The polygon, or the box's 4-corner ring; read-only. A box's ring is made on first
-        use, since most readers of boxes never look at it."""
+        """The polygon, or the box's 4-corner ring; read-only. Made on first use when the
+        annotation was given as numbers, since many readers never look at it."""
         if self._points is None:
-            ring = np.array(
-                [[self.x1, self.y1], [self.x2, self.y1], [self.x2, self.y2], [self.x1, self.y2]]
-            )
+            ring = np.array(self.point_pairs(), dtype=np.float64)
             ring.setflags(write=False)
             self._points = ring
         return self._points
+
+    def point_pairs(self) -> Pairs:
+        """The points of `points` as (x, y) float pairs, for code that goes point by point
+        (cheaper than iterating the array). Do not modify the list."""
+        if self._pairs is None:
+            if self.is_rect:
+                x1, y1, x2, y2 = self.x1, self.y1, self.x2, self.y2
+                self._pairs = [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+            else:
+                assert self._points is not None
+                self._pairs = [(x, y) for x, y in self._points.tolist()]
+        return self._pairs
 
     def area(self) -> float:
         """Box: width × height. Polygon: absolute shoelace area."""

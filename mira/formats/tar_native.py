@@ -55,9 +55,7 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     width, height = scene.dimensions
     annotations = []
     for a in scene.annotations:
-        geometry = (
-            {"box": [a.x1, a.y1, a.x2, a.y2]} if a.is_rect else {"polygon": _points(a.points)}
-        )
+        geometry = {"box": [a.x1, a.y1, a.x2, a.y2]} if a.is_rect else {"polygon": a.point_pairs()}
         annotations.append(
             {"category": a.category.name, **geometry, "score": a.score, "metadata": a.metadata}
         )

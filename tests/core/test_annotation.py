@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -223,3 +225,57 @@ def test_valid_values_are_normalised_as_before():
 def test_integers_too_large_for_a_float_are_validation_errors(fields, message):
     with pytest.raises(ValidationError, match=message):
         Annotation(Categories(["dog"])["dog"], **fields)
+
+
+plain_number = st.integers(-(10**6), 10**6) | coord
+plain_points = st.lists(st.tuples(plain_number, plain_number), min_size=3, max_size=12)
+
+
+@given(plain_points, st.booleans(), st.booleans())
+def test_polygons_from_lists_match_polygons_from_arrays(points, closed, as_tuples):
+    """Lists of numbers skip numpy until `points` is read; nothing else may differ."""
+    given_points = [*points, points[0]] if closed else points
+    given_points = [tuple(p) if as_tuples else list(p) for p in given_points]
+    try:
+        array = Annotation(CATS["dog"], points=np.array(given_points, dtype=np.float64))
+    except ValidationError as exc:  # e.g. fewer than 3 points once closed
+        with pytest.raises(ValidationError, match=re.escape(str(exc))):
+            Annotation(CATS["dog"], points=given_points)
+        return
+    plain = Annotation(CATS["dog"], points=given_points)
+    assert plain._points is None  # no array made yet
+    assert (plain.x1, plain.y1, plain.x2, plain.y2) == (array.x1, array.y1, array.x2, array.y2)
+    assert plain.point_pairs() == array.point_pairs()
+    assert all(type(v) is float for pair in plain.point_pairs() for v in pair)
+    assert np.array_equal(plain.points, array.points) and not plain.points.flags.writeable
+    assert plain == array and plain.area() == array.area()
+
+
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ([[0, 0], [1, 0], [0, float("nan")]], "polygon points must be finite"),
+        ([[0, 0], [1, 0], [float("inf"), 1]], "polygon points must be finite"),
+        ([[0, 0], [1, 0], [0, 0]], "a polygon needs at least 3 points, got 2"),
+        ([[0, 0], [1, 0], [0, 10**400]], "polygon points must be numbers"),
+        ([[0, 0], [1, 0], [0]], "polygon points must be numbers"),
+        ([[0, 0, 0], [1, 0, 0], [0, 1, 0]], "polygon points must have shape (K, 2), got (3, 3)"),
+    ],
+)
+def test_polygons_from_lists_keep_the_array_messages(points, message):
+    with pytest.raises(ValidationError) as caught:
+        Annotation(CATS["dog"], points=points)
+    assert str(caught.value) == f"annotation dog: {message}"
+
+
+def test_unusual_numbers_still_convert_as_numpy_does():
+    odd = Annotation(CATS["dog"], points=[[True, "2.5"], [np.float32(3), 0], [0, 1]])
+    assert odd.point_pairs() == [(1.0, 2.5), (3.0, 0.0), (0.0, 1.0)]
+    huge = Annotation(CATS["dog"], points=[[0, 0], [1e308, 0], [0, 1e308]])  # sums overflow
+    assert (huge.x2, huge.y2) == (1e308, 1e308)
+
+
+def test_box_point_pairs_are_its_corners():
+    box = Annotation(CATS["dog"], 1, 2, 3.5, 4)
+    assert box.point_pairs() == [(1.0, 2.0), (3.5, 2.0), (3.5, 4.0), (1.0, 4.0)]
+    assert box.points.tolist() == [list(p) for p in box.point_pairs()]
