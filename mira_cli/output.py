@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -45,10 +46,33 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: wide (East Asian) characters take two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _plain_table(spec: Table) -> str:
+    """A table for pipes and logs: its title, then aligned columns two spaces apart (the
+    first left-aligned, the others right-aligned), no borders to strip."""
+    rows = [list(spec.columns), *([_cell(v) for v in row] for row in spec.rows)]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(spec.columns))]
+    lines = [spec.title]
+    for row in rows:
+        cells = [
+            cell + " " * (width - _width(cell)) if i == 0 else " " * (width - _width(cell)) + cell
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
 def emit(
     report: dict[str, Any], tables: Iterable[Table], json_mode: bool, output: str | None = None
 ) -> None:
-    """Print `report` as one JSON document (with --json) or the given tables.
+    """Print `report` as one JSON document (with --json) or the given tables: drawn by rich
+    on a terminal, as plain aligned text elsewhere (which also spares importing rich).
 
     When `output` is "-" the tarball itself is on stdout, so the report goes to stderr.
     """
@@ -57,6 +81,9 @@ def emit(
         stream.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         return
     if settings.quiet:
+        return
+    if not stream.isatty():
+        stream.write("\n".join(_plain_table(spec) for spec in tables))
         return
     from rich.table import Table as RichTable
 

@@ -250,3 +250,45 @@ def test_options_convert_exactly_as_typer_would():
             assert (type(ours), repr(ours)) == (type(theirs), repr(theirs)), where
             checked += 1
     assert checked > 1000
+
+
+def test_tables_are_drawn_on_a_terminal_and_plain_text_elsewhere(mira, data_tar, tmp_path):
+    import pty
+
+    plain = mira("dedupe", data_tar, "-o", tmp_path / "plain.tar").stdout
+    assert plain.splitlines() == [
+        "Removed 3 of 6 annotations in 3 scenes",
+        "category  before  removed  after",
+        "dog            6        3      3",
+        "cat            0        0      0",
+        "total          6        3      3",
+    ]
+    leader, follower = pty.openpty()
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
+    command = [MIRA, "dedupe", str(data_tar), "-o", str(tmp_path / "tty.tar")]
+    result = subprocess.run(command, stdout=follower, stderr=subprocess.PIPE, env=environment)
+    os.close(follower)
+    drawn = b""
+    try:
+        while chunk := os.read(leader, 4096):
+            drawn += chunk
+    except OSError:  # the terminal is gone once everything is read
+        pass
+    os.close(leader)
+    assert result.returncode == 0, result.stderr
+    lines = drawn.decode().splitlines()
+    assert "│ total    │      6 │       3 │     3 │" in lines
+    assert lines[1].startswith("┏━━━━━━━━━━┳")
+
+
+def test_plain_tables_align_wide_characters():
+    from mira_cli.output import Table, _plain_table
+
+    table = Table("Counts", ["category", "n"], [["犬", 12], ["cat", 3.14159], ["none", None]])
+    assert _plain_table(table).splitlines() == [
+        "Counts",
+        "category      n",
+        "犬           12",  # 犬 takes two columns
+        "cat       3.142",
+        "none          -",
+    ]

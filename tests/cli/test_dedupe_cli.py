@@ -102,10 +102,11 @@ def test_table_and_identical_reruns(mira, data: Path, tmp_path: Path) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "Removed 2 of 8 annotations in 2 scenes"
-    assert [line.split() for line in lines if line.startswith("│")] == [
-        ["│", "foo", "│", "5", "│", "1", "│", "4", "│"],
-        ["│", "bar", "│", "3", "│", "1", "│", "2", "│"],
-        ["│", "total", "│", "8", "│", "2", "│", "6", "│"],
+    assert lines[1:] == [
+        "category  before  removed  after",
+        "foo            5        1      4",
+        "bar            3        1      2",
+        "total          8        2      6",
     ]
     assert mira("-q", "dedupe", data, "-o", second).stdout == ""
     assert first.read_bytes() == second.read_bytes()
