@@ -27,19 +27,23 @@ class OpenFile:
 
 
 class FileRange:
-    """`size` bytes of `file` starting at `offset`."""
+    """`size` bytes of `file` starting at `offset`; `head`, when given, is their start as
+    read already (e.g. with the tar header), which spares a read to sniff the type."""
 
-    __slots__ = ("file", "offset", "size")
+    __slots__ = ("file", "offset", "size", "head")
 
-    def __init__(self, file: OpenFile, offset: int, size: int) -> None:
+    def __init__(self, file: OpenFile, offset: int, size: int, head: bytes = b"") -> None:
         self.file = file
         self.offset = offset
         self.size = size
+        self.head = head
 
     def read(self, limit: int | None = None) -> bytes:
         """The bytes of the range (at most `limit` of them); EOFError when the file has
         shrunk since the range was taken."""
         want = self.size if limit is None else min(limit, self.size)
+        if want <= len(self.head):
+            return self.head[:want]
         return read_exactly(self.file.fd, self.offset, want)
 
 

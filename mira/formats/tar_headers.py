@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 BLOCK = 512
+_WINDOW = 16 * BLOCK
 _REGULAR = (b"0", b"\0", b"7")
 _DIRECTORY = b"5"
 _PAX, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK = b"x", b"g", b"L", b"K"
@@ -28,6 +29,7 @@ class Entry(NamedTuple):
     kind: str  # "file", "directory" or "other" (links, devices, ...)
     offset: int  # where the data starts
     size: int
+    head: bytes  # the start of the data (all of it for small members), read with the header
 
 
 class CorruptTar(Exception):
@@ -94,14 +96,20 @@ def _pax_records(data: bytes) -> dict[str, str]:
 def iter_entries(fd: int) -> Iterator[Entry]:
     """Members of the tarball open as `fd`, in order.
 
-    Stops at the end-of-archive block; raises CorruptTar for a bad header and TruncatedTar
-    for an archive that ends without that block.
+    Reads in windows of 8 KiB from each header, so that a small member, the next header
+    and the start of its data (e.g. a scene record, then its image's header and first
+    bytes) take one system call. Stops at the end-of-archive block; raises CorruptTar for
+    a bad header and TruncatedTar for an archive that ends without that block.
     """
     offset = 0
+    window, start = b"", 0  # the bytes last read, and where they start
     long_name: str | None = None
     pax: dict[str, str] = {}
     while True:
-        block = os.pread(fd, BLOCK, offset)
+        at = offset - start
+        if at + BLOCK > len(window):  # offsets only grow: `at` is never negative
+            window, start, at = os.pread(fd, _WINDOW, offset), offset, 0
+        block = window[at : at + BLOCK]
         if len(block) < BLOCK:
             raise TruncatedTar("the archive ends without its end-of-archive block")
         if block.count(0) == BLOCK:
@@ -113,7 +121,9 @@ def iter_entries(fd: int) -> Iterator[Entry]:
         data = offset + BLOCK
         offset = data + -(-size // BLOCK) * BLOCK
         if kind in (_PAX, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK):
-            payload = os.pread(fd, size, data)
+            payload = window[at + BLOCK : at + BLOCK + size]
+            if len(payload) < size:
+                payload = os.pread(fd, size, data)
             if len(payload) < size:
                 raise TruncatedTar("the archive ends inside an extended header")
             if kind == _PAX:
@@ -134,4 +144,4 @@ def iter_entries(fd: int) -> Iterator[Entry]:
         if kind == _DIRECTORY:
             name = name.rstrip("/")
         kind_name = "file" if kind in _REGULAR else "directory" if kind == _DIRECTORY else "other"
-        yield Entry(name, kind_name, data, size)
+        yield Entry(name, kind_name, data, size, window[at + BLOCK : at + BLOCK + size])

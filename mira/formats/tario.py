@@ -50,6 +50,7 @@ def expand_inputs(paths: PathLike | Sequence[PathLike]) -> list[str]:
 #: Members always read at once: scene records (native JSON, legacy protobuf). Others
 #: (images) in a regular file are left where they are, as a `FileRange`.
 EAGER_EXTENSIONS = frozenset({"json", ""})
+_HEAD = 512  # bytes of an image kept with its range: enough to tell its type and size
 
 
 @dataclass
@@ -113,6 +114,7 @@ class _Member(NamedTuple):
     offset: int | None  # where the data lies, in an uncompressed regular file
     size: int
     read: Callable[[], bytes]
+    head: bytes = b""  # the start of the data, when it came with the header
 
 
 def _open_input(path: str) -> tuple[Iterator[_Member], Callable[[], None], int | None]:
@@ -155,7 +157,11 @@ def _file_members(fd: int, source: str, end: int) -> Iterator[_Member]:
     for entry in iter_entries(fd):
         if entry.offset + entry.size > end:
             raise FormatError(f"{source}: member {entry.name!r} is truncated")
-        yield _Member(*entry, functools.partial(read_exactly, fd, entry.offset, entry.size))
+        if len(entry.head) == entry.size:
+            read: Callable[[], bytes] = functools.partial(bytes, entry.head)
+        else:
+            read = functools.partial(read_exactly, fd, entry.offset, entry.size)
+        yield _Member(entry.name, entry.kind, entry.offset, entry.size, read, entry.head)
 
 
 def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.TarFile:
@@ -228,7 +234,9 @@ def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
                 if opened is None:
                     opened = OpenFile(os.dup(fd), source)
                 assert member.offset is not None
-                group.members[extension] = FileRange(opened, member.offset, member.size)
+                group.members[extension] = FileRange(
+                    opened, member.offset, member.size, member.head[:_HEAD]
+                )
             else:
                 try:
                     group.members[extension] = member.read()

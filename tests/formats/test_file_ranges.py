@@ -10,7 +10,7 @@ import pytest
 
 from mira.core import Annotation, Categories, Scene, SceneCollection
 from mira.core.image import ImageSource, encode_image
-from mira.errors import FormatError
+from mira.errors import FormatError, ImageError
 from mira.formats import SceneWriter, iter_scenes, read_collection, tar_writer
 from mira.formats.stream import iter_stored
 from tests.conftest import make_image
@@ -211,3 +211,11 @@ def test_a_stored_scene_with_a_foreign_image_name_is_rewritten(tmp_path):
             writer.write_stored(stored)
     with tarfile.open(tmp_path / "out.tar") as archive:
         assert archive.getnames() == ["a.json", "a.png"]
+
+
+def test_an_image_type_is_told_from_the_bytes_read_with_its_header(tarball):
+    scenes = list(iter_scenes(tarball))
+    os.truncate(tarball, 0)  # nothing more can be read from the file
+    assert [s.image_source.extension for s in scenes] == ["png", "jpg", "png", "jpg"]
+    with pytest.raises(ImageError, match="cannot read image"):
+        scenes[0].image_source.encoded()

@@ -20,8 +20,13 @@ NAMES = st.lists(PART, min_size=1, max_size=4).map("/".join)
 
 
 def walk(path):
+    """(name, kind, offset, size) of each entry, after checking its head against the data."""
     with open(path, "rb") as handle:
-        return [tuple(e) for e in iter_entries(handle.fileno())]
+        entries = list(iter_entries(handle.fileno()))
+        for entry in entries:
+            data = os.pread(handle.fileno(), entry.size, entry.offset)
+            assert data.startswith(entry.head)
+    return [tuple(e)[:4] for e in entries]
 
 
 def tarfile_entries(path):
@@ -146,3 +151,18 @@ def _one_member_tar(tmp_path, source):
 @given(st.binary(min_size=512, max_size=512) | st.sampled_from([b"\xff" * 512, b"\0" * 512]))
 def test_block_sums_are_exact(block):
     assert _block_sum(block) == sum(block)
+
+
+def test_small_members_come_whole_with_their_header(tmp_path):
+    """A record, its image's header and the image's first bytes: one read."""
+    path = tmp_path / "a.tar"
+    members = [("a.json", b"{}" * 300), ("a.jpg", b"\xff\xd8" + bytes(20000)), ("b.json", b"[]")]
+    with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with open(path, "rb") as handle:
+        entries = list(iter_entries(handle.fileno()))
+    assert [e.head for e in entries[::2]] == [b"{}" * 300, b"[]"]
+    assert entries[1].head == members[1][1][: 8192 - 3 * 512 - 512]  # the rest of the window
