@@ -14,12 +14,16 @@ boxes and simple polygons with no near-ties never imports it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mira.errors import ValidationError
+from mira.lazy_numpy import lazy_numpy
 from mira.ring_overlaps import Ring, settle, touching_pairs
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_numpy(globals())
 
 METHODS = ("iou", "coverage")
 
@@ -242,6 +246,16 @@ def _ring(points: Any) -> np.ndarray:
     return ring
 
 
+def _pairs(points: Any) -> list[tuple[float, float]]:
+    """A shape as the (x, y) pairs `Ring` works on: a list of pairs (such as
+    `Annotation.point_pairs` gives) as it is, anything else through `_ring`."""
+    if type(points) is list:
+        if len(points) < 3 or any(len(p) != 2 for p in points):
+            raise ValidationError(f"a polygon needs K >= 3 (x, y) points, got {points!r}")
+        return points
+    return _ring(points).tolist()
+
+
 def to_geometry(points: Any) -> Any:
     """A valid shapely geometry for a (K, 2) ring; self-intersections are repaired
     with `make_valid`, which keeps all of the enclosed area."""
@@ -326,9 +340,10 @@ def polygon_coverage(p: Any, q: Any) -> float:
 
 def dominated_shapes(
     shapes: Sequence[Any], threshold: float, method: str = "iou", groups: Any = None
-) -> np.ndarray:
-    """(N,) bool: True where a shape that ranks above shape i overlaps it at or above
+) -> list[bool]:
+    """True for each shape i that a shape ranking above it overlaps at or above
     `threshold`; with `groups` ((N,) keys, e.g. category names) only the same group counts.
+    Shapes are (K, 2) arrays or lists of (x, y) pairs; lists need no numpy.
 
     Shapes rank by exact area, and of equal areas the later one ranks higher; the test is
     that of `dominated_boxes` on exact (shapely) areas and intersections. shapely is asked
@@ -339,7 +354,7 @@ def dominated_shapes(
     check_method(method)
     iou = method == "iou"
     threshold = float(threshold)
-    rings = [Ring(_ring(s)) for s in shapes]
+    rings = [Ring(_pairs(s)) for s in shapes]
     keys = [0] * len(rings) if groups is None else list(groups)
     if len(keys) != len(rings):
         raise ValidationError(f"groups must hold one key per shape, got {len(keys)}")
@@ -356,7 +371,7 @@ def dominated_shapes(
     if unsure:
         for k in _shapely_drops([r.ring for r in rings], unsure, threshold, iou):
             dropped[k] = True
-    return np.array(dropped, dtype=bool)
+    return dropped
 
 
 def _shapely_drops(

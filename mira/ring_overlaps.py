@@ -11,9 +11,15 @@ the rest.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from mira.lazy_numpy import lazy_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_numpy(globals())
+
 
 # Largest number of pair cells computed at once (8 bytes each), as in `geometry`.
 _BLOCK_CELLS = 1 << 20
@@ -36,7 +42,7 @@ class Ring:
     area, convexity and the size of its rounding errors."""
 
     __slots__ = (
-        "ring",
+        "pairs",
         "points",
         "x1",
         "y1",
@@ -49,13 +55,19 @@ class Ring:
         "_simple",
     )
 
-    def __init__(self, ring: np.ndarray) -> None:
-        self.ring = ring
-        self.points = ring.tolist()
-        xs = [p[0] for p in self.points]
-        ys = [p[1] for p in self.points]
+    def __init__(self, pairs: list) -> None:
+        """`pairs`: the ring's K >= 3 points, each an (x, y) of numbers."""
+        self.pairs = pairs
+        self.points = pairs
+        xs = [p[0] for p in pairs]
+        ys = [p[1] for p in pairs]
         self.x1, self.y1, self.x2, self.y2 = min(xs), min(ys), max(xs), max(ys)
         self.twice: float | None = None
+
+    @property
+    def ring(self) -> np.ndarray:
+        """The ring as a (K, 2) float array (for shapely)."""
+        return np.array(self.pairs, dtype=np.float64)
 
     def measured(self) -> Ring:
         """Self, with the rest worked out (once: most rings never need it)."""
@@ -151,7 +163,7 @@ def settle(i: int, a: Ring, j: int, b: Ring, t: float, iou: bool) -> int | None:
     areas); where those bounds, or the intersection of a convex ring with a simple one,
     settle that test by more than the rounding band, the answer is shapely's.
     """
-    if len(a.ring) > _SHORT or len(b.ring) > _SHORT:
+    if len(a.pairs) > _SHORT or len(b.pairs) > _SHORT:
         return None
     a, b = a.measured(), b.measured()
     band = _SLACK * (a.area + b.area + a.size + b.size)

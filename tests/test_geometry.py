@@ -170,7 +170,7 @@ def test_dominated_shapes_agree_with_boxes(b: np.ndarray, t: float, method: str)
     order = np.argsort(geometry.box_areas(b), kind="stable")  # dominated_shapes ranks by area
     expected = np.zeros(len(b), dtype=bool)
     expected[order] = geometry.dominated_boxes(b[order], t, method)
-    assert geometry.dominated_shapes(shapes, t, method).tolist() == expected.tolist()
+    assert geometry.dominated_shapes(shapes, t, method) == expected.tolist()
 
 
 def brute_dominated_shapes(shapes: list, t: float, method: str, groups: list) -> list[bool]:
@@ -243,7 +243,7 @@ def test_dominated_shapes_matches_brute_force(shapes: list, method: str, data) -
     t = data.draw(st.sampled_from([1.0, 0.9, 0.5, 0.1, *thresholds_near(shapes)]))
     groups = data.draw(st.lists(st.integers(0, 1), min_size=len(shapes), max_size=len(shapes)))
     expected = brute_dominated_shapes(shapes, t, method, groups)
-    assert geometry.dominated_shapes(shapes, t, method, groups=groups).tolist() == expected
+    assert geometry.dominated_shapes(shapes, t, method, groups=groups) == expected
 
 
 @pytest.mark.parametrize("method", ["iou", "coverage"])
@@ -258,20 +258,20 @@ def test_dominated_shapes_many_matches_brute_force(method: str) -> None:
     groups = rng.integers(0, 2, size=len(shapes)).tolist()
     expected = brute_dominated_shapes(shapes, 0.6, method, groups)
     assert sum(expected) > 0
-    assert geometry.dominated_shapes(shapes, 0.6, method, groups=groups).tolist() == expected
+    assert geometry.dominated_shapes(shapes, 0.6, method, groups=groups) == expected
 
 
 def test_dominated_shapes_of_awkward_rings() -> None:
     # A bow-tie's shoelace area is 0, its repaired area 50: only shapely gets these right.
     bowtie = np.array([[0, 0], [10, 10], [10, 0], [0, 10]], dtype=float)
-    assert geometry.dominated_shapes([bowtie, bowtie.copy()], 1.0).tolist() == [True, False]
+    assert geometry.dominated_shapes([bowtie, bowtie.copy()], 1.0) == [True, False]
     square = geometry.box_to_polygon((0, 0, 10, 10))
-    assert geometry.dominated_shapes([bowtie, square], 0.5).tolist() == [True, False]
-    assert geometry.dominated_shapes([bowtie, square], 1.0, "coverage").tolist() == [True, False]
+    assert geometry.dominated_shapes([bowtie, square], 0.5) == [True, False]
+    assert geometry.dominated_shapes([bowtie, square], 1.0, "coverage") == [True, False]
     # A ring that doubles back along its base always turns left, yet is no convex clip.
     folded = np.array([[0, 0], [4, 0], [2, 0], [6, 0], [6, 4], [3, 6], [0, 4]], dtype=float)
     inside = np.array([[1, 1], [5, 1], [5, 2], [2, 2], [2, 3], [1, 3]], dtype=float)
-    assert geometry.dominated_shapes([inside, folded], 0.9, "coverage").tolist() == [True, False]
+    assert geometry.dominated_shapes([inside, folded], 0.9, "coverage") == [True, False]
 
 
 @settings(max_examples=60, deadline=None)

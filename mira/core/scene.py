@@ -13,14 +13,18 @@ import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mira.core.annotation import Annotation, Categories, Label, check_metadata
 from mira.core.image import Dimensions, ImageSource, encode_image
 from mira.core.masks import MaskRegion, apply_masks, check_mask
 from mira.errors import ValidationError
+from mira.lazy_numpy import lazy_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_numpy(globals())
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 

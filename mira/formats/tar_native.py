@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from mira.core.annotation import Annotation, Categories, Label
 from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
 from mira.formats.tario import MemberGroup
+from mira.lazy_numpy import lazy_numpy
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_numpy(globals())
 
 FORMAT_NAME = "mira-scene"
 FORMAT_VERSION = 1

@@ -7,13 +7,16 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from mira import geometry
 from mira.errors import ValidationError
+from mira.lazy_numpy import lazy_numpy
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from mira.core import Annotation, Scene
+else:
+    np = lazy_numpy(globals())
 
 
 def _boxes(annotations: Sequence[Annotation]) -> np.ndarray:
@@ -58,8 +61,8 @@ def check_threshold(threshold: Any) -> float:
     return value
 
 
-def duplicates(annotations: Sequence[Annotation], threshold: float, method: str) -> np.ndarray:
-    """(N,) bool, True for annotations `drop_duplicates` removes.
+def duplicates(annotations: Sequence[Annotation], threshold: float, method: str) -> list[bool]:
+    """True for each annotation `drop_duplicates` removes.
 
     The reference rule: within a category, an annotation is a duplicate when a
     larger-or-equal annotation of the same category overlaps it at or above `threshold`
@@ -76,16 +79,20 @@ def duplicates(annotations: Sequence[Annotation], threshold: float, method: str)
         if len(indices) > 1:
             exact = not all(annotations[i].is_rect for i in indices)
             (shapes if exact else boxes).extend(indices)
-    result = np.zeros(len(annotations), dtype=bool)
+    result = [False] * len(annotations)
     if boxes:
-        result[boxes] = _dominated_boxes([annotations[i] for i in boxes], threshold, method)
+        hits = _dominated_boxes([annotations[i] for i in boxes], threshold, method)
+        for i, hit in zip(boxes, hits, strict=True):
+            result[i] = hit
     if shapes:
-        result[shapes] = geometry.dominated_shapes(
-            [annotations[i].points for i in shapes],
+        hits = geometry.dominated_shapes(
+            [annotations[i].point_pairs() for i in shapes],
             threshold,
             method,
             groups=[annotations[i].category.name for i in shapes],
         )
+        for i, hit in zip(shapes, hits, strict=True):
+            result[i] = hit
     return result
 
 
@@ -119,7 +126,7 @@ def drop_duplicates(scene: Scene, threshold: float = 1, method: str = "iou") -> 
     threshold = check_threshold(threshold)
     geometry.check_method(method)
     dropped = duplicates(scene.annotations, threshold, method)
-    if not dropped.any():
+    if not any(dropped):
         return scene
     kept = [a for a, gone in zip(scene.annotations, dropped, strict=True) if not gone]
     return scene.assign(annotations=kept)
@@ -158,7 +165,7 @@ class _Counter:
     def drop(self, scene: Scene) -> Scene:
         """The scene without its duplicates: the same object when it has none."""
         annotations = scene.annotations
-        dropped = duplicates(annotations, self.threshold, self.method).tolist()
+        dropped = duplicates(annotations, self.threshold, self.method)
         for name in scene.categories.names:
             if name not in self.categories:
                 self.categories[name] = {"before": 0, "removed": 0, "after": 0}

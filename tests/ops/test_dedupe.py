@@ -131,7 +131,7 @@ def test_ten_thousand_boxes_with_duplicates() -> None:
     xy = rng.integers(0, 4000, size=(5000, 2)).astype(float)
     boxes = np.column_stack([xy, xy + rng.integers(2, 40, size=(5000, 2))])
     anns = [box("foo", *b, tag=str(i)) for i, b in enumerate(np.repeat(boxes, 2, axis=0))]
-    dropped = duplicates(anns, 1.0, "iou")
+    dropped = np.array(duplicates(anns, 1.0, "iou"))
     # of each identical pair the first goes; chance duplicates among the 5000 are possible
     assert dropped[0::2].all()
     unique_rows = len(np.unique(boxes, axis=0))
@@ -234,7 +234,7 @@ def mixed_annotations(draw: st.DrawFn) -> list[Annotation]:
     st.sampled_from(["iou", "coverage"]),
 )
 def test_duplicates_match_brute_force(anns: list[Annotation], t: float, method: str) -> None:
-    assert duplicates(anns, t, method).tolist() == brute_duplicates(anns, t, method)
+    assert duplicates(anns, t, method) == brute_duplicates(anns, t, method)
 
 
 def test_no_shapely_when_the_bounds_settle_every_pair() -> None:
