@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
+from mira.lazy_numpy import lazy_numpy, loaded_numpy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,9 +87,10 @@ class Categories:
         return [c.name for c in self._types]
 
     def __getitem__(self, key: int | str | np.integer) -> Category:
-        if isinstance(key, (bool, np.bool_)):
+        numpy = loaded_numpy()  # without it, no key is a numpy number
+        if isinstance(key, bool) or (numpy and isinstance(key, numpy.bool_)):
             raise ValidationError(f"category key must be an int or str, got {key!r}")
-        if isinstance(key, (int, np.integer)):
+        if isinstance(key, int) or (numpy and isinstance(key, numpy.integer)):
             index = int(key)
             if not 0 <= index < len(self._types):
                 raise ValidationError(

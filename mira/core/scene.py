@@ -19,7 +19,7 @@ from mira.core.annotation import Annotation, Categories, Label, check_metadata
 from mira.core.image import Dimensions, ImageSource, encode_image
 from mira.core.masks import MaskRegion, apply_masks, check_mask
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
+from mira.lazy_numpy import lazy_numpy, loaded_numpy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,7 +43,8 @@ def check_key(key: Any) -> str | None:
 def as_image_source(image: Any) -> ImageSource:
     if isinstance(image, ImageSource):
         return image
-    if isinstance(image, np.ndarray):
+    numpy = loaded_numpy()  # without it, the image is no array
+    if numpy and isinstance(image, numpy.ndarray):
         return ImageSource.from_array(image)
     if isinstance(image, (str, os.PathLike)):
         return ImageSource.from_path(image)

@@ -16,12 +16,10 @@ from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
 from mira.formats.tario import MemberGroup
-from mira.lazy_numpy import lazy_numpy
+from mira.lazy_numpy import loaded_numpy
 
 if TYPE_CHECKING:
     import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 FORMAT_NAME = "mira-scene"
 FORMAT_VERSION = 1
@@ -30,9 +28,10 @@ RECORD_EXTENSION = "json"
 
 def json_default(value: Any) -> Any:
     """Let numpy scalars and arrays in metadata be written as plain JSON values."""
-    if isinstance(value, np.generic):
+    numpy = loaded_numpy()  # without it, the value is no numpy one
+    if numpy and isinstance(value, numpy.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
+    if numpy and isinstance(value, numpy.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
