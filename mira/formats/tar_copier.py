@@ -70,7 +70,16 @@ def copy_range(source: int, offset: int, size: int, fd: int) -> None:
                 raise
 
 
-_UNSUPPORTED = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
+# copy_file_range across file systems (EXDEV) or file types; sendfile to a file (ENOTSOCK
+# on macOS): the next method is tried.
+_UNSUPPORTED = {
+    errno.EXDEV,
+    errno.EINVAL,
+    errno.ENOSYS,
+    errno.EOPNOTSUPP,
+    errno.EBADF,
+    errno.ENOTSOCK,
+}
 
 
 def _copy_file_range(src: int, dst: int, offset: int, count: int) -> int:

@@ -215,7 +215,7 @@ class _CopyProcess:
     def start(cls, fd: int) -> _CopyProcess | None:
         """A copier writing to `fd`; None where no Python can be started (then a thread
         writes)."""
-        if not sys.executable:
+        if not sys.executable or not os.path.isfile(tar_copier.__file__):  # e.g. in a zip
             return None
         ours, theirs = socket.socketpair()
         try:
