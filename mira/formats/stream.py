@@ -191,6 +191,8 @@ class SceneWriter:
             if not self._tars:
                 self._tars.append(AtomicTar(self.path))
         elif self.count % self.shard_size == 0 or not self._tars:
+            if self._tars:
+                self._tars[-1].finish()  # renamed at close, with the others
             name = shard_name(self.path, len(self._tars))
             check_output(name, self.inputs, self.force)
             self._tars.append(AtomicTar(name))

@@ -87,6 +87,7 @@ class AtomicTar:
             )
         self._fd = fd
         self._writer: _WriteBehind | _CopyProcess | None = None
+        self._finished = False
 
     def _output(self, copying: bool = False) -> _WriteBehind | _CopyProcess:
         """Who writes: chosen by the first member, as copies favour the copying process."""
@@ -124,18 +125,33 @@ class AtomicTar:
         self._size += source.size
         self._write(tarfile.NUL * (-source.size % tarfile.BLOCKSIZE))
 
-    def commit(self) -> None:
+    def finish(self) -> None:
+        """End the archive and wait until all of it is written, freeing the writer and the
+        descriptor (a sharded writer finishes each shard as the next begins); `commit`
+        then puts the file in place."""
+        if self._finished:
+            return
         self._write(tarfile.NUL * 2 * tarfile.BLOCKSIZE)
         self._write(tarfile.NUL * (-self._size % tarfile.RECORDSIZE))
         self._flush()
         self._output().finish()
+        self._finished = True
         if self._temp is not None:
             os.close(self._fd)
+
+    def commit(self) -> None:
+        self.finish()
+        if self._temp is not None:
             os.chmod(self._temp, 0o644 & ~_umask())
             os.replace(self._temp, self.path)
             self._temp = None
 
     def abort(self) -> None:
+        if self._finished:
+            if self._temp is not None:
+                Path(self._temp).unlink(missing_ok=True)
+                self._temp = None
+            return
         if self._writer is not None:
             self._writer.stop()
         if self._temp is None:

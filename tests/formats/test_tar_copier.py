@@ -162,3 +162,29 @@ def test_frames_cut_anywhere_are_carried_out_once_complete(tmp_path):
             assert target.read_bytes() == expected, cut
     finally:
         os.close(fd)
+
+
+def test_each_shard_is_finished_before_the_next_begins(sources, tmp_path, started):
+    """One copier and one open temporary file at a time, however many shards."""
+    with SceneWriter(tmp_path / "out.tar", shard_size=1) as writer:
+        for scene in iter_scenes(sources):
+            writer.write(scene)
+            assert [c._process.returncode for c in started[:-1]] == [0] * (len(started) - 1)
+            assert started[-1]._process.returncode is None
+            assert len(os.listdir(tmp_path)) == 2 + len(started)  # the sources and .part files
+    assert len(started) == 6
+    assert sorted(os.listdir(tmp_path)) == ["a.tar", "b.tar"] + [
+        f"out-{i:06d}.tar" for i in range(6)
+    ]
+    assert [s.key for s in iter_scenes(str(tmp_path / "out-*.tar"))] == [
+        "a0", "a1", "a2", "b0", "b1", "b2"
+    ]  # fmt: skip
+
+
+def test_a_failure_after_finished_shards_leaves_none_of_them(sources, tmp_path):
+    with pytest.raises(RuntimeError, match="late"):
+        with SceneWriter(tmp_path / "out.tar", shard_size=2) as writer:
+            for scene in iter_scenes(sources):
+                writer.write(scene)
+            raise RuntimeError("late")
+    assert sorted(os.listdir(tmp_path)) == ["a.tar", "b.tar"]
