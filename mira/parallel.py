@@ -45,6 +45,27 @@ def _set_opencv_threads(count: int | None) -> int | None:
     return previous
 
 
+def _pass_ranges_by_reference() -> None:
+    """Between our processes, an image left in its tarball travels as (path, device,
+    inode, offset, size) and the receiver reads it itself: the main process would
+    otherwise read, pickle and pipe every image it hands out. (Plain pickling still sends
+    the bytes, so a pickle kept on disk never depends on the tarball.)"""
+    from multiprocessing.reduction import ForkingPickler
+
+    from mira.core.file_range import OpenFile, reopen
+    from mira.core.image import ImageSource, restore_image_source
+
+    ForkingPickler.register(OpenFile, lambda file: (reopen, file.reference()))
+    ForkingPickler.register(
+        ImageSource, lambda source: (restore_image_source, (source.state_by_reference(),))
+    )
+
+
+def _start_worker() -> None:
+    _set_opencv_threads(1)
+    _pass_ranges_by_reference()
+
+
 def ordered_map(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -67,9 +88,8 @@ def ordered_map(
     # Not "fork": a child forked after OpenCV started its thread pool can deadlock.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_set_opencv_threads, initargs=(1,)
-    )
+    _pass_ranges_by_reference()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker)
     window: deque[Future[R]] = deque()
     try:
         for item in items:

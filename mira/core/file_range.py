@@ -2,12 +2,16 @@
 read, so commands that never look at pixels can hand the copy to the kernel.
 
 The range keeps its own descriptor (shared by every range of that file and closed with the
-last of them), so it stays readable after the tarball is renamed or replaced.
+last of them), so it stays readable after the tarball is renamed or replaced. Our worker
+processes receive a reference instead (`OpenFile.reference`, `reopen`), checked to name
+the same file.
 """
 
 from __future__ import annotations
 
 import os
+
+from mira.errors import FormatError
 
 
 class OpenFile:
@@ -24,6 +28,33 @@ class OpenFile:
 
     def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("an open file cannot be sent to another process; send its bytes")
+
+    def reference(self) -> tuple[str, int, int]:
+        """(path, device, inode): how a worker process of ours opens the same file."""
+        status = os.fstat(self.fd)
+        return self.path, status.st_dev, status.st_ino
+
+
+_REOPENED: dict[tuple[str, int, int], OpenFile] = {}
+
+
+def reopen(path: str, device: int, inode: int) -> OpenFile:
+    """The file of `OpenFile.reference`, opened once per process; FormatError when the path
+    names another file by now (the tarball was replaced or removed meanwhile)."""
+    key = (path, device, inode)
+    file = _REOPENED.get(key)
+    if file is None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            fd = -1
+        status = os.fstat(fd) if fd >= 0 else None
+        if status is None or (status.st_dev, status.st_ino) != (device, inode):
+            if fd >= 0:
+                os.close(fd)
+            raise FormatError(f"{path}: replaced or removed while its images were being read")
+        file = _REOPENED[key] = OpenFile(fd, path)
+    return file
 
 
 class FileRange:

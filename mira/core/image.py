@@ -277,11 +277,17 @@ class ImageSource:
         return self._dimensions
 
     def __getstate__(self) -> dict[str, object]:
-        """Pickled (e.g. for a worker process), a file range travels as its bytes."""
-        state = {name: getattr(self, name) for name in self.__slots__}
+        """Pickled, a file range travels as its bytes (see `state_by_reference` for our
+        worker processes)."""
+        state = self.state_by_reference()
         if self._range is not None:
             state["_data"], state["_range"] = self._read_range(), None
         return state
+
+    def state_by_reference(self) -> dict[str, object]:
+        """The pickled state with a file range kept as a range, for a process that can open
+        the file itself (see `parallel`)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
@@ -291,3 +297,10 @@ class ImageSource:
         kinds = {"array": self._array, "path": self._path, "file range": self._range}
         kind = next((k for k, v in kinds.items() if v is not None), "bytes")
         return f"ImageSource({kind}, {self._name!r})"
+
+
+def restore_image_source(state: dict[str, object]) -> ImageSource:
+    """An ImageSource from `state_by_reference` (the unpickling half)."""
+    source = ImageSource.__new__(ImageSource)
+    source.__setstate__(state)
+    return source

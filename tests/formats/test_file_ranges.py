@@ -4,6 +4,7 @@ send to another process; scenes copied as stored give the same bytes as rebuilt 
 import errno
 import os
 import pickle
+import re
 import tarfile
 
 import pytest
@@ -219,3 +220,38 @@ def test_an_image_type_is_told_from_the_bytes_read_with_its_header(tarball):
     assert [s.image_source.extension for s in scenes] == ["png", "jpg", "png", "jpg"]
     with pytest.raises(ImageError, match="cannot read image"):
         scenes[0].image_source.encoded()
+
+
+def test_worker_processes_get_a_reference_not_the_bytes(tarball):
+    """Between our processes (multiprocessing's pickler), an image left in its tarball
+    travels as a reference the receiver opens itself; plain pickles still hold the bytes."""
+    from multiprocessing.reduction import ForkingPickler
+
+    from mira.parallel import _pass_ranges_by_reference
+
+    _pass_ranges_by_reference()
+    source = list(iter_scenes(tarball))[1].image_source
+    sent = bytes(ForkingPickler.dumps(source))
+    assert len(sent) < 1500 < len(source.encoded())
+    received = pickle.loads(sent)
+    assert received.file_range is not None and received.encoded() == source.encoded()
+    assert pickle.loads(bytes(ForkingPickler.dumps(source))).file_range.file is (
+        received.file_range.file
+    )  # one descriptor per file and process
+    assert pickle.loads(pickle.dumps(source)).file_range is None
+
+
+def test_a_reference_to_a_replaced_tarball_is_an_error(tarball, tmp_path):
+    from mira.core.file_range import reopen
+
+    file = list(iter_scenes(tarball))[0].image_source.file_range.file
+    path, device, inode = file.reference()
+    replacement = tmp_path / "new.tar"
+    replacement.write_bytes(tarball.read_bytes())
+    os.replace(replacement, tarball)
+    message = f"{tarball}: replaced or removed while its images were being read"
+    with pytest.raises(FormatError, match=re.escape(message)):
+        reopen(path, device, inode)
+    os.unlink(tarball)
+    with pytest.raises(FormatError, match=re.escape(message)):
+        reopen(path, device, inode)
