@@ -254,6 +254,8 @@ class _CopyProcess:
         self._files: dict[int, tuple[int, OpenFile]] = {}  # id → number, and kept alive
         self._frames: list[bytes] = []
         self._pending = 0
+        self._waiting = select.poll()  # poll, not select: descriptors may exceed 1024
+        self._waiting.register(channel, select.POLLIN)
 
     def put(self, piece: bytes | tuple[str, FileRange]) -> None:
         if isinstance(piece, bytes):
@@ -283,7 +285,7 @@ class _CopyProcess:
 
     def _send(self) -> None:
         if self._frames:
-            if select.select([self._channel], [], [], 0)[0]:  # only ever an error, early
+            if self._waiting.poll(0):  # a reply before the end is an error
                 self._raise(self._reply())
             data = b"".join(self._frames)
             self._frames.clear()

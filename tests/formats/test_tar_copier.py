@@ -188,3 +188,22 @@ def test_a_failure_after_finished_shards_leaves_none_of_them(sources, tmp_path):
                 writer.write(scene)
             raise RuntimeError("late")
     assert sorted(os.listdir(tmp_path)) == ["a.tar", "b.tar"]
+
+
+def test_a_failing_output_stops_the_writer_before_its_end():
+    """The copier's error reaches the writer at its next batch, not only at the end."""
+    import errno
+    import time
+
+    full = os.open("/dev/full", os.O_WRONLY)
+    copier = tar_writer._CopyProcess.start(full)
+    try:
+        with pytest.raises(OSError) as caught:
+            for _ in range(200):
+                for _ in range(tar_writer._CopyProcess._COUNT):
+                    copier.put(b"x" * 512)
+                time.sleep(0.01)
+        assert caught.value.errno == errno.ENOSPC
+        assert copier._process.returncode == 0
+    finally:
+        os.close(full)
