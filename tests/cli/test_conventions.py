@@ -292,3 +292,43 @@ def test_plain_tables_align_wide_characters():
         "cat       3.142",
         "none          -",
     ]
+
+
+def children(pid):
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to see child processes")
+def test_ctrl_c_while_copying_ends_the_copier_too(tmp_path, data_tar):
+    """The first input is copied by the copying process; the second (stdin) never ends."""
+    out = tmp_path / "out.tar"
+    process = subprocess.Popen(
+        [MIRA, "dedupe", str(data_tar), "-", "-o", str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    copiers = []
+    for _ in range(100):  # the copier starts with the first member copied
+        time.sleep(0.1)
+        copiers = children(process.pid)
+        if copiers:
+            break
+    assert len(copiers) == 1
+    with open(f"/proc/{copiers[0]}/cmdline", "rb") as cmdline:
+        assert b"tar_copier.py" in cmdline.read()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert not os.path.exists(f"/proc/{copiers[0]}")  # killed and reaped
+    assert sorted(os.listdir(tmp_path)) == ["data.tar"]
