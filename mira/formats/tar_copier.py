@@ -6,10 +6,11 @@ two then spend a fifth of their time handing it over. A process of its own has i
 It is this file, run as a script (`python -I -S tar_copier.py SOCKET OUTPUT`), so it needs
 nothing but the standard library and starts in milliseconds.
 
-The writer sends frames over a Unix socket: bytes to write, members to copy from a file
-whose descriptor came along (SCM_RIGHTS), and an end. The copier answers the end (or its
-first error) with one JSON line and exits when the writer closes the socket; it also exits
-when the socket closes early (the writer gave up).
+The copier first sends one byte to say it has started. The writer then sends frames over a
+Unix socket: bytes to write, members to copy from a file whose descriptor came along
+(SCM_RIGHTS), and an end. The copier answers the end (or its first error) with one JSON
+line and exits when the writer closes the socket; it also exits when the socket closes
+early (the writer gave up).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ WRITE = struct.Struct("<cQ")  # b"W", length; then the bytes
 COPY = struct.Struct("<cIQQH")  # b"C", file number, offset, size, name length; then the name
 FILE = struct.Struct("<cIH")  # b"F", file number, path length; then the path (+ descriptor)
 END = b"E"
+STARTED = b"+"  # the copier's first byte to the writer
 _RECEIVE = 1 << 20
 
 
@@ -196,6 +198,7 @@ def main(argv: list[str]) -> int:
     channel = socket.socket(fileno=int(argv[1]))
     output = int(argv[2])
     try:
+        channel.sendall(STARTED)
         serve(channel, output)
     except CopyError as exc:
         _answer(channel, {"copy": str(exc)})

@@ -222,21 +222,27 @@ class _WriteBehind:
 class _CopyProcess:
     """Hands pieces to the copying process (see `tar_copier`) as frames gathered in
     batches, so writing costs this process one system call per batch and no GIL hand-over.
-    The first error is raised at the next call that reaches the copier, or at `finish`."""
+
+    Until the copier says it has started, pieces are kept back; a copier that cannot start
+    (a Python that will not run as `sys.executable`, say) hands them to a writing thread,
+    which then does the whole job. The first error is raised at the next call that reaches
+    the copier, or at `finish`.
+    """
 
     _BATCH = 1 << 18  # bytes of frames gathered before they are sent
     _COUNT = 64  # or this many frames
+    _BACKLOG = 1 << 23  # bytes kept back at most while the copier starts (then wait for it)
+    _START_MS = 10_000  # how long to wait for it before writing from a thread instead
 
     @classmethod
     def start(cls, fd: int) -> _CopyProcess | None:
-        """A copier writing to `fd`; None where no Python can be started (then a thread
-        writes)."""
-        if not sys.executable or not os.path.isfile(tar_copier.__file__):  # e.g. in a zip
+        """A copier writing to `fd`; None where it cannot be started (then a thread writes)."""
+        if not sys.executable or not os.path.isfile(_COPIER[-1]):  # e.g. run from a zip
             return None
         ours, theirs = socket.socketpair()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-I", "-S", tar_copier.__file__, str(theirs.fileno()), str(fd)],
+                [*_COPIER, str(theirs.fileno()), str(fd)],
                 pass_fds=(theirs.fileno(), fd),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C goes to the writer, which ends the copier
@@ -246,11 +252,15 @@ class _CopyProcess:
             return None
         finally:
             theirs.close()
-        return cls(process, ours)
+        return cls(process, ours, fd)
 
-    def __init__(self, process: subprocess.Popen[bytes], channel: socket.socket) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], channel: socket.socket, fd: int) -> None:
         self._process = process
         self._channel = channel
+        self._fd = fd
+        self._backlog: list[bytes | tuple[str, FileRange]] | None = []  # None once started
+        self._backlog_size = 0
+        self._fallback: _WriteBehind | None = None
         self._files: dict[int, tuple[int, OpenFile]] = {}  # id → number, and kept alive
         self._frames: list[bytes] = []
         self._pending = 0
@@ -258,6 +268,36 @@ class _CopyProcess:
         self._waiting.register(channel, select.POLLIN)
 
     def put(self, piece: bytes | tuple[str, FileRange]) -> None:
+        if self._fallback is not None:
+            self._fallback.put(piece)
+        elif self._backlog is not None:
+            self._backlog.append(piece)
+            self._backlog_size += len(piece) if isinstance(piece, bytes) else 0
+            self._settle(wait=self._backlog_size >= self._BACKLOG)
+        else:
+            self._frame(piece)
+
+    def _settle(self, wait: bool) -> None:
+        """Once the copier has said it started, send it the pieces kept back; if it ended
+        (or, with `wait`, does not start in time), give them to a writing thread."""
+        assert self._backlog is not None
+        if self._waiting.poll(self._START_MS if wait else 0):
+            try:
+                started = self._channel.recv(1) == tar_copier.STARTED
+            except OSError:
+                started = False
+        elif wait:
+            started = False
+        else:
+            return  # still starting
+        backlog, self._backlog = self._backlog, None
+        if not started:
+            self.stop()
+            self._fallback = _WriteBehind(self._fd)
+        for piece in backlog:
+            self.put(piece)
+
+    def _frame(self, piece: bytes | tuple[str, FileRange]) -> None:
         if isinstance(piece, bytes):
             if len(piece) >= self._BATCH:  # sent as it is, not joined into a batch
                 self._frames.append(tar_copier.write_frame(piece))
@@ -300,6 +340,11 @@ class _CopyProcess:
 
     def finish(self) -> None:
         """Wait until everything is written; raise the copier's error, if any."""
+        if self._backlog is not None:
+            self._settle(wait=True)
+        if self._fallback is not None:
+            self._fallback.finish()
+            return
         self._send()
         self._call(self._channel.sendall, tar_copier.END)
         reply = self._reply()
@@ -308,6 +353,8 @@ class _CopyProcess:
 
     def stop(self) -> None:
         """End the copier at once: what it has not written yet is not wanted."""
+        if self._fallback is not None:
+            self._fallback.stop()
         self._channel.close()
         self._process.kill()
         self._process.wait()
@@ -335,6 +382,10 @@ class _CopyProcess:
             raise OSError(reply["errno"], reply["message"])
         problem = reply.get("bug") or f"exit status {reply.get('exit')}"
         raise OutputError(f"the copying process stopped unexpectedly ({problem})")
+
+
+#: How the copier is run (with its socket and output descriptors after these).
+_COPIER = [sys.executable, "-I", "-S", tar_copier.__file__]
 
 
 def _umask() -> int:

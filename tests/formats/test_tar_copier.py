@@ -3,6 +3,7 @@ and no process left behind, whatever happens to the writer."""
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -108,7 +109,8 @@ def test_a_copier_that_dies_is_a_clear_error(sources, tmp_path, started):
             for scene in iter_scenes(sources):
                 writer.write(scene)
                 if started and started[0]._process.returncode is None:
-                    started[0]._process.kill()
+                    started[0]._settle(wait=True)  # it has started...
+                    started[0]._process.kill()  # ...and dies
                     started[0]._process.wait()
     assert str(caught.value) == (
         f"the copying process stopped unexpectedly (exit status {-signal.SIGKILL})"
@@ -207,3 +209,18 @@ def test_a_failing_output_stops_the_writer_before_its_end():
         assert copier._process.returncode == 0
     finally:
         os.close(full)
+
+
+@pytest.mark.parametrize("script", ["raise SystemExit(3)", "import time; time.sleep(60)"])
+def test_a_copier_that_does_not_start_leaves_the_work_to_a_thread(
+    sources, tmp_path, monkeypatch, started, script
+):
+    """A Python that will not run the copier (or not soon enough) costs speed, not data."""
+    expected = write(tmp_path / "copied.tar", mixed_scenes(sources))
+    broken = tmp_path / "broken.py"
+    broken.write_text(script)
+    monkeypatch.setattr(tar_writer, "_COPIER", [sys.executable, str(broken)])
+    monkeypatch.setattr(tar_writer._CopyProcess, "_START_MS", 300)
+    assert write(tmp_path / "thread.tar", mixed_scenes(sources)) == expected
+    assert started[1]._fallback is not None
+    assert started[1]._process.returncode is not None  # ended, or killed for being late
