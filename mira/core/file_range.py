@@ -42,19 +42,17 @@ def reopen(path: str, device: int, inode: int) -> OpenFile:
     """The file of `OpenFile.reference`, opened once per process; FormatError when the path
     names another file by now (the tarball was replaced or removed meanwhile)."""
     key = (path, device, inode)
-    file = _REOPENED.get(key)
-    if file is None:
+    if key not in _REOPENED:
+        gone = FormatError(f"{path}: replaced or removed while its images were being read")
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError:
-            fd = -1
-        status = os.fstat(fd) if fd >= 0 else None
-        if status is None or (status.st_dev, status.st_ino) != (device, inode):
-            if fd >= 0:
-                os.close(fd)
-            raise FormatError(f"{path}: replaced or removed while its images were being read")
-        file = _REOPENED[key] = OpenFile(fd, path)
-    return file
+            raise gone from None
+        file = OpenFile(fd, path)  # closes the descriptor when dropped
+        if file.reference() != key:
+            raise gone
+        _REOPENED[key] = file
+    return _REOPENED[key]
 
 
 class FileRange:
