@@ -26,6 +26,7 @@ app = typer.Typer(
 #: command name → module in mira_cli.commands defining `run`; one line per command.
 COMMANDS: dict[str, str] = {
     "import-qsl": "import_qsl",
+    "import": "import_format",
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",

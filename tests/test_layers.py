@@ -36,6 +36,26 @@ def test_only_the_output_module_imports_rich():
     assert users == ["mira_cli/output.py"]
 
 
+def test_commands_read_and_write_only_through_the_pipeline():
+    """A command parses, calls one library function and renders: sources, sinks and loops
+    over scenes live in mira/ (mira.pipeline), never in a command module. (The registry of
+    interchange formats is only a list of names.)"""
+    offenders = []
+    for path in sorted((ROOT / "mira_cli" / "commands").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            module = getattr(node, "module", None) or ""
+            if module.startswith("mira.formats") and module != "mira.formats.interchange":
+                offenders.append(f"{path.name}: imports {node.module}")
+            if isinstance(node, ast.Name) and node.id in {
+                "SceneWriter",
+                "iter_scenes",
+                "iter_stored",
+            }:
+                offenders.append(f"{path.name}: uses {node.id}")
+    assert offenders == []
+
+
 def test_cli_start_up_imports_no_heavy_modules():
     code = (
         "import sys; import mira_cli.app; "

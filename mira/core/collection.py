@@ -173,7 +173,7 @@ class SceneCollection:
         self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
     ) -> dict[str, Any]:
         """Save blank same-size PNGs with annotations filled in category colours (a report)."""
-        from mira.ops.placeholder import save_placeholder
+        from mira.pipeline.jobs import save_placeholder
 
         return save_placeholder(self._scenes, filename, colormap, background, force=force)
 

@@ -60,7 +60,7 @@ def run(
 
     Python: mira.formats.qsl.import_qsl(project, output, ...) and SceneCollection.from_qsl.
     """
-    from mira.formats.qsl import import_qsl
+    from mira.pipeline.jobs import import_qsl
 
     report = import_qsl(
         project,

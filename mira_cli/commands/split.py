@@ -147,7 +147,8 @@ def run(
     Python: SceneCollection.split(sizes, random_state, stratify, group, preserve).
     """
     from mira.ops.keys import REQUIRED
-    from mira.ops.split import check_preserve_key, part_names, split_file
+    from mira.ops.split import check_preserve_key, part_names
+    from mira.pipeline.jobs import split_file
 
     usage_check(lambda: part_names(names, len(sizes)), "--names")
     usage_check(lambda: check_preserve_key(preserve), "--preserve")
