@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import tarfile
 import time
@@ -332,3 +333,28 @@ def test_ctrl_c_while_copying_ends_the_copier_too(tmp_path, data_tar):
     assert process.returncode == 130, stderr
     assert not os.path.exists(f"/proc/{copiers[0]}")  # killed and reaped
     assert sorted(os.listdir(tmp_path)) == ["data.tar"]
+
+
+@pytest.mark.parametrize("command", ["dedupe", "tile", "placeholder"])
+def test_a_device_output_is_written_to_not_replaced(data_tar, tmp_path, command):
+    """`-o /dev/null` (with or without --force) writes into the device; it never renames a
+    temporary file over it, which would turn /dev/null into a regular file."""
+    argv = writer_commands(data_tar, tmp_path)[command]
+    for extra in ([], ["--force"]):
+        result = subprocess.run(
+            [MIRA, *map(str, argv), "-o", "/dev/null", *extra], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert [p for p in os.listdir("/dev") if p.startswith(".null.")] == []
+
+
+def test_a_fifo_output_gets_the_same_bytes_as_a_file(data_tar, tmp_path):
+    fifo, file = tmp_path / "pipe", tmp_path / "file.tar"
+    os.mkfifo(fifo)
+    assert subprocess.run([MIRA, "dedupe", str(data_tar), "-o", str(file)]).returncode == 0
+    with subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE) as reader:
+        result = subprocess.run([MIRA, "dedupe", str(data_tar), "-o", str(fifo)])
+        streamed = reader.stdout.read()
+    assert result.returncode == 0
+    assert streamed == file.read_bytes()
