@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import stat
 import subprocess
@@ -203,54 +202,6 @@ def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
         1,
         "error: cannot write shards to standard output\n",
     )
-
-
-def command_params():
-    """(command name, parameter, context) for every option and argument of the app."""
-    import typer
-
-    from mira_cli.app import app
-
-    group = typer.main.get_command(app)
-    commands = {"mira": group, **group.commands}
-    for name, command in commands.items():
-        ctx = typer.Context(command)
-        for param in command.get_params(ctx):
-            yield name, param, ctx
-
-
-RAW_VALUES = [
-    *["0", "1", "-1", "+3", "007", "42", "100", "101", "99999999999999999999", "1_0", "١"],
-    *["0.5", "1.0", "1.", ".5", "-0", "-0.2", "1e3", "1E-2", "1e400", "0.1234567890123456789"],
-    *["", " 1", "1 ", "abc", "inf", "nan", "0x10", "true", "-", "a b"],
-]
-
-
-def test_options_convert_exactly_as_typer_would():
-    """mira_cli.conversion gives typer's own result, or defers to typer."""
-    _coercion = pytest.importorskip("typer._coercion")
-    from mira_cli.conversion import _UNSURE, PlainValues
-
-    rng = random.Random(0)
-    numbers = [f"{rng.uniform(-1e3, 1e3):.{rng.randint(0, 20)}g}" for _ in range(300)]
-    checked = 0
-    for name, param, ctx in command_params():
-        typer_param = _coercion.build_runtime_param(param.type_descriptor)
-        members = getattr(param.type_descriptor.annotation, "__members__", {}).values()
-        choices = [str(member.value) for member in members]
-        singles = [*RAW_VALUES, *numbers, *choices, *(choice.upper() for choice in choices)]
-        values = [None, param.default, *singles]
-        if param.multiple or param.nargs == -1:
-            values = [None, (), *((v,) for v in singles), ("0.5", "7"), ("a", "b"), "0.5"]
-        for value in values:
-            ours = PlainValues(param).convert(value, ctx)
-            if ours is _UNSURE:
-                continue
-            theirs = typer_param.coerce(value, param=param, ctx=ctx)
-            where = (name, param.name, value)
-            assert (type(ours), repr(ours)) == (type(theirs), repr(theirs)), where
-            checked += 1
-    assert checked > 1000
 
 
 def test_tables_are_drawn_on_a_terminal_and_plain_text_elsewhere(mira, data_tar, tmp_path):
