@@ -100,10 +100,15 @@ def image_format_option(*aliases: str) -> Any:
     return typer.Option("--image-format", *aliases, help=IMAGE_FORMAT_HELP)
 
 
-def _quality(value: int | None) -> int | None:
+def _quality(text: str) -> int:
+    """--quality's parser: the library's check, with the value named even when not a number."""
     from mira.core.encoding import check_quality
 
-    return usage_check(lambda: check_quality(value))
+    try:
+        value: object = int(text)
+    except ValueError:
+        value = text
+    return usage_check(lambda: check_quality(value))  # type: ignore[return-value]
 
 
 ImageFormatOpt = Annotated[ImageFormat, image_format_option()]
@@ -111,7 +116,7 @@ QualityOpt = Annotated[
     int | None,
     typer.Option(
         "--quality",
-        callback=_quality,
+        parser=_quality,
         metavar="Q",
         help="JPEG/WebP quality, 1-100. Without it: a JPEG source's own quality, read from "
         "its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.",
