@@ -72,10 +72,10 @@ def _placeholder_task(task: tuple[Any, Mapping[str, RGB], RGB, Encoding]) -> tup
     from mira.core.image import ImageSource
 
     scene, colors, background, encoding = task
-    where = f"scene {scene.key}" if scene.key else None
+    where = f"scene {scene.key}" if scene.key else scene.image_source.name
     encoding = encoding.for_source(scene.image_source, where)
     pixels = placeholder_image(scene, colors, background)
-    data = encoding.encode(pixels, where=where or "placeholder")
+    data = encoding.encode(pixels, where=where)
     image = ImageSource.from_bytes(data, dimensions=(pixels.shape[1], pixels.shape[0]))
     return scene.assign(image=image), str(encoding)
 

@@ -312,7 +312,7 @@ class _Render(NamedTuple):
 def _render_task(task: tuple[Any, dict[str, Any], bool, bool, Encoding, bool]) -> _Render:
     """Worker: decode, draw, encode one scene; also a thumbnail when it goes on the sheet."""
     scene, colors, labels, opaque, encoding, want_thumb = task
-    where = f"scene {scene.key}" if scene.key is not None else None
+    where = f"scene {scene.key}" if scene.key is not None else scene.image_source.name
     encoding = encoding.for_source(scene.image_source, where)
     image = draw(
         scene.unmasked_image,
@@ -324,7 +324,7 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, Encoding, bool]) -
         image_labels=scene.labels,
     )
     thumb = thumbnail(image) if want_thumb else None
-    return _Render(encoding.encode(image, where or "render"), str(encoding), encoding.format, thumb)
+    return _Render(encoding.encode(image, where), str(encoding), encoding.format, thumb)
 
 
 class RenderStage(MapStage):
