@@ -224,6 +224,12 @@ def table(results: dict[str, Any]) -> list[str]:
 
 def section(results: dict[str, Any]) -> str:
     n, sahi = results["scenes"], results["sahi"]
+    repeat = results["repeat"]
+    runs = (
+        "Times are one whole-process run each"
+        if repeat == 1
+        else f"Times are medians of {repeat} whole-process runs"
+    )
     peer = (
         f"SAHI ({sahi}) ran from its own venv, outside the project's dependencies."
         if sahi != "absent"
@@ -243,8 +249,7 @@ def section(results: dict[str, Any]) -> str:
         f"the same quality is `--quality {SAME_QUALITY}` (by default SAHI writes lossless PNG "
         "slices of JPEG sources, many times their size, and slowly: not measured here). WebP "
         "(`--image-format webp`) is not measured either: libwebp encodes several times slower "
-        "than libjpeg. Times are medians of "
-        f"{results['repeat']} whole-process runs (SAHI slices in threads, OpenCV's row in one "
+        f"than libjpeg. {runs} (SAHI slices in threads, OpenCV's row in one "
         "thread; ours in 2 worker processes); *load* is the machine's 1-minute load average "
         "when the runs started: above 2, other work was sharing these 2 cores and the times are "
         "longer than on an idle machine. Byte counts do not depend on it.",
