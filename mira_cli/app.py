@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "evaluate": "evaluate",
 }
 
 
