@@ -54,9 +54,7 @@ def run(
     from mira.metrics import evaluate_files
 
     report = evaluate_files(predictions, ground_truth, iou_threshold)
-    rows = [
-        [c["name"], c["ground_truth"], c["predictions"], c["ap"]] for c in report["categories"]
-    ]
+    rows = [[c["name"], c["ground_truth"], c["predictions"], c["ap"]] for c in report["categories"]]
     rows.append(["mAP", None, None, report["map"]])
     title = f"{report['scenes']} scenes, IoU > {report['iou_threshold']:g}"
     table = output.Table(title, ["category", "ground truth", "predictions", "AP"], rows)

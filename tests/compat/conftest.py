@@ -28,7 +28,7 @@ SKIP_REASON = (
 )
 
 # Runs in the original's venv: read the inputs, run the test's code, print the result.
-_PRELUDE = r'''
+_PRELUDE = r"""
 import json, sys, warnings
 import numpy as np
 warnings.simplefilter("ignore")
@@ -49,10 +49,10 @@ def _encode(value):
 
 inputs = json.loads(sys.stdin.read(), object_hook=_decode)
 globals().update(inputs)
-'''
-_EPILOGUE = r'''
+"""
+_EPILOGUE = r"""
 sys.stdout.write("\n@@RESULT@@" + json.dumps(result, default=_encode))
-'''
+"""
 
 
 def _encode(value: Any) -> Any:

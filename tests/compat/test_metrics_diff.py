@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from mira.core import Annotation, Categories, Label, Scene, SceneCollection
-from mira.metrics import classification_metrics, crop_error_examples, mAP, mIOU
-from mira.metrics import precision_recall_curve
+from mira.metrics import (
+    classification_metrics,
+    crop_error_examples,
+    mAP,
+    mIOU,
+    precision_recall_curve,
+)
 
 NAMES = ["dog", "cat", "bird"]
 # Per scene pair: true boxes and predicted (box, score) rows: [x1, y1, x2, y2, class(, score)].
