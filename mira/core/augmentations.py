@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -31,7 +31,15 @@ A = albumentations()
 
 from albumentations.augmentations.crops.transforms import BaseCrop  # noqa: E402
 
-__all__ = ["A", "CoarseDropout", "RandomCropBBoxSafe", "compose", "expand_dropout", "wiggle_crop"]
+__all__ = [
+    "A",
+    "CoarseDropout",
+    "CoarseDropoutExpansion",
+    "RandomCropBBoxSafe",
+    "compose",
+    "expand_dropout",
+    "wiggle_crop",
+]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -182,22 +190,39 @@ class RandomCropBBoxSafe(BaseCrop):
         return ("width", "height", "prob_box", "min_size", "wiggle")
 
 
+class CoarseDropoutExpansion(TypedDict):
+    holes: list[np.ndarray]  # boxes x1, y1, x2, y2 to fill
+    holes_cnt: list[np.ndarray]  # rings to fill
+    holes_ids: set[int]  # the annotations covered
+
+
 def expand_dropout(
-    holes: np.ndarray, parts: Sequence[tuple[int, np.ndarray]]
-) -> tuple[list[np.ndarray], set[int]]:
-    """Holes ((N, 4) boxes) grown over the annotation parts they touch, until no more are
-    touched → (every region to fill, as rings; the annotations covered)."""
-    regions = [geometry.box_to_polygon(h) for h in np.asarray(holes).reshape(-1, 4)]
+    holes_bbox: Sequence[Any],
+    bboxes_and_ids: Sequence[tuple[int, np.ndarray]],
+    contours_and_ids: Sequence[tuple[int, np.ndarray]],
+) -> CoarseDropoutExpansion:
+    """Holes (x1, y1, x2, y2) grown over the boxes and contours (each with its annotation
+    id) they touch, and over what those then touch, until nothing more is touched."""
+    holes = [np.asarray(h) for h in holes_bbox]
+    shapes = [(k, geometry.box_to_polygon(b), True) for k, b in bboxes_and_ids]
+    shapes += [(k, np.asarray(c, dtype=np.float64), False) for k, c in contours_and_ids]
+    rings = [ring for _, ring, _ in shapes]
     covered: set[int] = set()
-    rings = [ring for _, ring in parts]
-    while regions and rings:
+    holes_cnt: list[np.ndarray] = []
+    while holes + holes_cnt and rings:
+        regions = [geometry.box_to_polygon(h) for h in holes] + holes_cnt
         touching = geometry.shape_intersections(rings, regions).max(axis=1) > 0
-        new = {parts[i][0] for i in np.flatnonzero(touching)} - covered
+        new = {shapes[i][0] for i in np.flatnonzero(touching)} - covered
         if not new:
             break
         covered |= new
-        regions += [ring for k, ring in parts if k in new]
-    return regions, covered
+        for k, ring, is_box in shapes:
+            if k in new:
+                if is_box:
+                    holes.append(np.concatenate([ring.min(axis=0), ring.max(axis=0)]))
+                else:
+                    holes_cnt.append(ring)
+    return {"holes": holes, "holes_cnt": holes_cnt, "holes_ids": covered}
 
 
 class CoarseDropout(A.CoarseDropout):
@@ -244,11 +269,15 @@ class CoarseDropout(A.CoarseDropout):
     ) -> dict[str, Any]:
         chosen = super().get_params_dependent_on_data(params, data)
         parts = _parts(data)
-        if not parts:  # outside Scene.augment: each box is an annotation
-            boxes = _current_boxes(params, data)
-            parts = [(i, geometry.box_to_polygon(b)) for i, b in enumerate(boxes)]
-        regions, covered = expand_dropout(chosen["holes"], parts)
-        return {**chosen, "regions": regions, "covered": covered, "parts": data.get(PARTS_KEY)}
+        boxes = [] if parts else list(enumerate(_current_boxes(params, data)))  # not in mira
+        expansion = expand_dropout(list(chosen["holes"]), boxes, parts)
+        regions = [geometry.box_to_polygon(h) for h in expansion["holes"]]
+        return {
+            **chosen,
+            "regions": regions + expansion["holes_cnt"],
+            "covered": expansion["holes_ids"],
+            "parts": data.get(PARTS_KEY),
+        }
 
     def apply(self, img: np.ndarray, regions: list[np.ndarray], **params: Any) -> np.ndarray:
         from mira.ops.render import fill_polygon

@@ -6,12 +6,13 @@ stays encoded (or on disk) until pixels are asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -394,6 +395,16 @@ class Scene:
             f"Scene(key={self._key!r}, image={self._source!r}, "
             f"annotations={len(self._annotations)}, labels={len(self._labels)})"
         )
+
+
+@contextlib.contextmanager
+def scene_writer(filename: str | os.PathLike[str]) -> Iterator[Callable[[Scene], str]]:
+    """`with scene_writer(path) as add_scene: add_scene(scene)`: the original's streaming
+    writer, over `mira.formats.SceneWriter` (a native tarball, written atomically)."""
+    from mira.formats import SceneWriter
+
+    with SceneWriter(filename) as writer:
+        yield writer.write
 
 
 def __getattr__(name: str) -> Any:

@@ -32,6 +32,8 @@ __all__ = [
     "MaskRegion",
     "apply_mask",
     "box2pts",
+    "DEFAULT_MAX_CONTOUR_MASK_SIZE",
+    "compute_contour_binary_masks",
     "compute_contour_coverage",
     "compute_contour_iou",
     "compute_coverage",
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 ContourList = list[np.ndarray]
+DEFAULT_MAX_CONTOUR_MASK_SIZE = 100
 DeduplicationMethod = Literal["iou", "coverage"]
 T = TypeVar("T")
 U = TypeVar("U")
@@ -123,6 +126,8 @@ def _fetch(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=URL_TIMEOUT) as response:
             return response.read()
+    except urllib.error.HTTPError as exc:
+        raise ImageError(f"{url}: cannot download image: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise ImageError(f"{url}: cannot download image: {reason}") from None
@@ -251,6 +256,23 @@ def contour_to_box(contour: np.ndarray) -> np.ndarray:
 
 def contours_to_boxes(contours: ContourList) -> np.ndarray:
     return np.array([contour_to_box(c) for c in contours]).reshape(-1, 4)
+
+
+def compute_contour_binary_masks(
+    contour1: np.ndarray, contour2: np.ndarray, max_size: int = DEFAULT_MAX_CONTOUR_MASK_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two boolean masks of the contours drawn in their common bounds, shrunk so that the
+    shorter side is at most `max_size` pixels (pixels whose centres are inside)."""
+    from mira.ops.render import polygon_mask
+
+    a, b = (np.asarray(c, dtype=np.float64).reshape(-1, 2) for c in (contour1, contour2))
+    origin = np.concatenate([a, b]).min(axis=0)
+    a, b = a - origin, b - origin
+    extent = np.concatenate([a, b]).max(axis=0)
+    scale = min(max_size / extent.min(), 1) if extent.min() > 0 else 1
+    a, b, extent = a * scale, b * scale, extent * scale
+    width, height = (int(v) for v in extent)
+    return polygon_mask(a, height, width), polygon_mask(b, height, width)
 
 
 def compute_filtered_pairwise_contour_operation(
