@@ -8,8 +8,6 @@ from __future__ import annotations
 import importlib
 import inspect
 
-import pytest
-
 MODULES = [
     "mira.core",
     "mira.core.annotation",
@@ -85,11 +83,6 @@ def starts_with(ours: list[str] | None, theirs: list[str] | None) -> bool:
         return True
     theirs = [p for p in theirs if p not in ("args", "kwargs", "params")]
     return ours[: len(theirs)] == theirs
-
-
-@pytest.fixture(scope="module")
-def listing(request) -> dict:
-    return request.getfixturevalue("original")(LISTING, modules=MODULES)
 
 
 def test_every_name_exists_with_the_original_parameters(original) -> None:
