@@ -33,6 +33,15 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_evaluate() {
+    _arguments -s \
+        '--iou-threshold[IoU above which a prediction finds a ground-truth box, in \[0, 1).]:F: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:PRED.tar:_files' \
+        '*:GT.tar:_files'
+}
+
 _mira_import_qsl() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -126,6 +135,7 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
@@ -146,6 +156,7 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                evaluate) _mira_evaluate ;;
                 import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;
                 render) _mira_render ;;

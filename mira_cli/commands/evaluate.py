@@ -43,13 +43,11 @@ def run(
 ) -> None:
     """Average precision per category (VOC 11-point) and its mean; no image decoded.
 
-    Scenes are paired by key and categories by name; a scene in one input and not the
-    other is an error.
+    Scenes are paired by key and categories by name; an unpaired scene is an error.
 
     Example: mira evaluate predictions.tar data-test.tar --iou-threshold 0.5
 
-    Python: mira.metrics.evaluate_files(predictions, ground_truth, iou_threshold)
-    (mira.metrics.mAP(true_collection, pred_collection) for collections).
+    Python: mira.metrics.evaluate_files(predictions, ground_truth, iou_threshold).
     """
     from mira.metrics import evaluate_files
 
