@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
 from mira.core.scene import Scene
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 PathLike = str | os.PathLike[str]
 
@@ -170,7 +166,7 @@ class SceneCollection:
         self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
     ) -> dict[str, Any]:
         """Save blank same-size PNGs with annotations filled in category colours (a report)."""
-        from mira.ops.placeholder import save_placeholder
+        from mira.pipeline.jobs import save_placeholder
 
         return save_placeholder(self._scenes, filename, colormap, background, force=force)
 

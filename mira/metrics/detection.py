@@ -193,11 +193,11 @@ def _read_boxes(paths: Any, names: list[str] | None, scored: bool, label: str) -
     """key → Boxes for every scene of `paths` (categories mapped onto `names`), and the
     category names used."""
     from mira.core.annotation import Categories
-    from mira.formats import iter_scenes
+    from mira.pipeline import TarSource
 
     out: dict[str, Boxes] = {}
     categories = None if names is None else Categories(names)
-    for scene in iter_scenes(paths):
+    for scene in TarSource(paths):
         key = str(scene.key)
         if key in out:
             raise FormatError(f"{label}: scene {key} appears twice")
