@@ -204,3 +204,25 @@ def test_flips_move_boxes_and_polygons_alike(original) -> None:
     assert theirs["M"][0].tolist() == pytest.approx([-1, 0, 199])
     assert flipped.bboxes()[:, :4].tolist() == [[170, 5, 190, 20], [170, 5, 190, 20]]
     assert matrix[0].tolist() == [-1, 0, 200]
+
+
+def test_segmentation_map_differences(original) -> None:
+    """Fills stop at the right and bottom edges, and scores are kept exactly (the original
+    quantised them to 0.01)."""
+    theirs = original(
+        """
+        from mira.core import Annotation, Categories, Scene
+        cats = Categories(["dog"])
+        scene = Scene(cats, np.zeros((6, 8, 3), np.uint8),
+                      [Annotation(cats["dog"], 0, 0, 4, 2, score=0.337)])
+        result = [scene.segmentation_map(binary=True), scene.segmentation_map(False, 0.1)]
+        """
+    )
+    cats = Categories(["dog"])
+    scene = Scene(
+        cats, np.zeros((6, 8, 3), np.uint8), [Annotation(cats["dog"], 0, 0, 4, 2, score=0.337)]
+    )
+    binary, scores = scene.segmentation_map(binary=True), scene.segmentation_map(False, 0.1)
+    assert theirs[0].sum() == 0 and binary.sum() == 0  # 0.337 is below the default 0.5
+    assert (theirs[1] > 0).sum() == 15 and theirs[1].max() == 0.33  # 5 x 3 pixels
+    assert (scores > 0).sum() == 8 and scores.max() == 0.337  # 4 x 2 pixels
