@@ -5,7 +5,9 @@
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
-     └── OutputError               an output exists (needs force) or would overwrite an input
+     ├── OutputError               an output exists (needs force) or would overwrite an input
+     ├── StorageError              object storage cannot be reached, or refuses the request
+     └── EngineError               the engine (Ray) is not installed, cannot start, or failed
 
 Every message is one line that says what is wrong and where (file, member, value).
 """
@@ -35,3 +37,11 @@ class ConfigError(MiraError):
 
 class OutputError(MiraError):
     """An output cannot be written safely."""
+
+
+class StorageError(MiraError):
+    """Object storage (an s3:// or gs:// URL) cannot be reached or refuses the request."""
+
+
+class EngineError(MiraError):
+    """The engine that runs the work (Ray) is not installed, cannot start, or failed."""
