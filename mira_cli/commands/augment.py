@@ -6,15 +6,19 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    RayAddressOpt,
     SeedOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    engine_option,
     writer_options,
 )
 
@@ -57,6 +61,8 @@ def run(
     min_visibility: VisibilityOpt = None,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     quality: QualityOpt = 95,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
@@ -79,7 +85,7 @@ def run(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        jobs=jobs,
+        engine=engine_option(engine, jobs, ray_address),
         quality=quality,
         force=force,
         progress=output.progress,

@@ -6,14 +6,18 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    RayAddressOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    engine_option,
     writer_options,
 )
 
@@ -55,6 +59,8 @@ def run(
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
@@ -71,7 +77,7 @@ def run(
         background=background,
         force=force,
         progress=output.progress,
-        jobs=jobs,
+        engine=engine_option(engine, jobs, ray_address),
         **writer_options(tar_format, shard_size),
     )
     rows = [[name, color] for name, color in report["colors"].items()]

@@ -6,7 +6,16 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt
+from mira_cli.options import (
+    EngineName,
+    EngineOpt,
+    ForceOpt,
+    InputArg,
+    JobsOpt,
+    JsonOpt,
+    RayAddressOpt,
+    engine_option,
+)
 
 
 class ImageFormat(str, Enum):
@@ -43,6 +52,8 @@ def run(
     format: FormatOpt = ImageFormat.jpg,
     colormap: ColormapOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -57,7 +68,8 @@ def run(
 
     report = render_scenes(
         TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
-        format=format.value, jobs=jobs, force=force, colormap=colormap,
+        format=format.value, force=force, colormap=colormap,
+        engine=engine_option(engine, jobs, ray_address),
         progress=partial(output.progress, total=limit),
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]

@@ -7,14 +7,18 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    RayAddressOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    engine_option,
     writer_options,
 )
 
@@ -77,6 +81,8 @@ def run(
     min_visibility: VisibilityOpt = 0.0,
     oversized: OversizedOpt = Oversized.error,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -93,6 +99,7 @@ def run(
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
         force, output.progress, **writer_options(tar_format, shard_size),
+        engine=engine_option(engine, jobs, ray_address),
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [
