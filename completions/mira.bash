@@ -29,12 +29,14 @@ _mira() {
                 --min-visibility) :; return ;;
                 --seed) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --quality) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --engine --ray-address --quality --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -90,9 +92,11 @@ _mira() {
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --engine --ray-address --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -104,9 +108,11 @@ _mira() {
                 --format) mapfile -t COMPREPLY < <(compgen -W "jpg png" -- "$cur"); return ;;
                 --colormap) _mira_files -f; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --engine --ray-address --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -149,11 +155,13 @@ _mira() {
                 --min-visibility) :; return ;;
                 --oversized) mapfile -t COMPREPLY < <(compgen -W "error crop" -- "$cur"); return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --engine --ray-address --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -11,6 +11,8 @@ _mira_augment() {
         '--min-visibility[Drop annotations with a smaller share of their area left in the image (default\: the pipeline'\''s bbox min_visibility, else 0).]:F: ' \
         '--seed[Random seed; the same seed gives the same output.]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--quality[JPEG quality for JPEG sources.]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
@@ -72,6 +74,8 @@ _mira_placeholder() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -87,6 +91,8 @@ _mira_render() {
         '--format[Image format of the renders.]:jpg|png:(jpg png)' \
         '--colormap[Category colours (as for placeholder).]:FILE.yaml:_files' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -128,6 +134,8 @@ _mira_tile() {
         '--min-visibility[Grid\: drop clipped annotations showing less.]:F: ' \
         '--oversized[Subcrops\: an annotation that cannot fit is an error, or gets a crop.]:error|crop:(error crop)' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
