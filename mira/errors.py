@@ -7,7 +7,8 @@
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
      ├── OutputError               an output exists (needs force) or would overwrite an input
      ├── StorageError              object storage cannot be reached, or refuses the request
-     └── EngineError               the engine (Ray) is not installed, cannot start, or failed
+     ├── EngineError               the engine (Ray) is not installed, cannot start, or failed
+     └── MissingDataError          a dataset expected in a local folder is not there
 
 Every message is one line that says what is wrong and where (file, member, value).
 """
@@ -45,3 +46,7 @@ class StorageError(MiraError):
 
 class EngineError(MiraError):
     """The engine that runs the work (Ray) is not installed, cannot start, or failed."""
+
+
+class MissingDataError(MiraError, FileNotFoundError):
+    """A dataset expected in a local folder is not there (mira downloads nothing)."""

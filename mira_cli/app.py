@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "evaluate": "evaluate",
 }
 
 
