@@ -1,6 +1,7 @@
 # Two set-up commands, each complete on a fresh machine:
 #   make demo   runs the main job on the bundled sample (outputs in demo-output/)
-#   make test   installs what the tests need and runs lint + the test suite
+#   make test   installs what the tests need (the cloud and ray extras too) and runs lint +
+#               the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ OUT := demo-output
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,cloud,ray]'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -31,11 +31,13 @@ _mira() {
                 -j|--jobs) :; return ;;
                 --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
                 --quality) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -103,9 +105,11 @@ _mira() {
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -118,9 +122,11 @@ _mira() {
                 --quality) :; return ;;
                 --colormap) _mira_files -f; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -165,11 +171,13 @@ _mira() {
                 --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
                 --quality) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

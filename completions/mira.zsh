@@ -13,6 +13,8 @@ _mira_augment() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -84,6 +86,8 @@ _mira_placeholder() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -100,6 +104,8 @@ _mira_render() {
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--colormap[Category colours (as for placeholder).]:FILE.yaml:_files' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -143,6 +149,8 @@ _mira_tile() {
         '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \

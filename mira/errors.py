@@ -7,6 +7,8 @@
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
      ├── OutputError               an output exists (needs force) or would overwrite an input
+     ├── StorageError              object storage cannot be reached, or refuses the request
+     ├── EngineError               the engine (Ray) is not installed, cannot start, or failed
      └── MissingDataError          a dataset expected in a local folder is not there
 
 Every message is one line that says what is wrong and where (file, member, value).
@@ -42,6 +44,14 @@ class ConfigError(MiraError):
 
 class OutputError(MiraError):
     """An output cannot be written safely."""
+
+
+class StorageError(MiraError):
+    """Object storage (an s3:// or gs:// URL) cannot be reached or refuses the request."""
+
+
+class EngineError(MiraError):
+    """The engine that runs the work (Ray) is not installed, cannot start, or failed."""
 
 
 class MissingDataError(MiraError, FileNotFoundError):

@@ -56,6 +56,39 @@ JobsOpt = Annotated[
         "--jobs", "-j", min=1, help="Worker processes for image work [default: all cores]."
     ),
 ]
+
+
+class EngineName(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where image work runs: local worker processes (--jobs), or Ray: a local Ray of "
+        "--jobs CPUs, or the cluster at --ray-address (needs the ray extra).",
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        metavar="ADDR",
+        help="The Ray cluster for --engine ray, as ray.init takes it (ray://HOST:10001, auto); "
+        "without it a local Ray is started.",
+    ),
+]
+
+
+def engine_option(engine: EngineName, jobs: int | None, ray_address: str | None) -> object:
+    """The one place --engine, --jobs and --ray-address become the library's engine."""
+    from mira.pipeline.engine import make_engine
+
+    return usage_check(lambda: make_engine(engine.value, jobs, ray_address), "--ray-address")
+
+
 ShardSizeOpt = Annotated[
     int | None,
     typer.Option(

@@ -17,6 +17,8 @@ _EXPORTS = {
     "ProcessEngine": "engine",
     "SerialEngine": "engine",
     "local_engine": "engine",
+    "make_engine": "engine",
+    "RayEngine": "ray_engine",
     "Pipeline": "run",
     "FolderSink": "sinks",
     "PartsSink": "sinks",

@@ -6,6 +6,8 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     ImageFormat,
     ImageFormatOpt,
@@ -14,11 +16,13 @@ from mira_cli.options import (
     JsonOpt,
     OutputOpt,
     QualityOpt,
+    RayAddressOpt,
     SeedOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -60,6 +64,8 @@ def run(
     jobs: JobsOpt = None,
     image_format: ImageFormatOpt = ImageFormat.keep,
     quality: QualityOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -83,7 +89,7 @@ def run(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        jobs=jobs,
+        engine=engine_option(engine, jobs, ray_address),
         force=force,
         progress=output.progress,
         **writer_options(tar_format, shard_size),

@@ -6,6 +6,8 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     ImageFormat,
     ImageFormatOpt,
@@ -14,10 +16,12 @@ from mira_cli.options import (
     JsonOpt,
     OutputOpt,
     QualityOpt,
+    RayAddressOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -61,6 +65,8 @@ def run(
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     json_mode: JsonOpt = False,
 ) -> None:
     """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
@@ -78,7 +84,7 @@ def run(
         background=background,
         force=force,
         progress=output.progress,
-        jobs=jobs,
+        engine=engine_option(engine, jobs, ray_address),
         **writer_options(tar_format, shard_size),
         **encoding,
     )

@@ -6,13 +6,17 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     ImageFormat,
     InputArg,
     JobsOpt,
     JsonOpt,
     QualityOpt,
+    RayAddressOpt,
     encoding_options,
+    engine_option,
     image_format_option,
 )
 
@@ -48,6 +52,8 @@ def run(
     quality: QualityOpt = None,
     colormap: ColormapOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -64,9 +70,9 @@ def run(
 
     encoding = encoding_options(image_format, quality)
     report = render_scenes(
-        TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque, jobs=jobs,
-        force=force, colormap=colormap, progress=partial(output.progress, total=limit),
-        **encoding,
+        TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
+        force=force, colormap=colormap, engine=engine_option(engine, jobs, ray_address),
+        progress=partial(output.progress, total=limit), **encoding,
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]
     output.emit(

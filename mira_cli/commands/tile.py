@@ -7,6 +7,8 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
     ImageFormat,
     ImageFormatOpt,
@@ -15,10 +17,12 @@ from mira_cli.options import (
     JsonOpt,
     OutputOpt,
     QualityOpt,
+    RayAddressOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -83,6 +87,8 @@ def run(
     image_format: ImageFormatOpt = ImageFormat.keep,
     quality: QualityOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -101,6 +107,7 @@ def run(
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
         force, output.progress, **writer_options(tar_format, shard_size), **encoding,
+        engine=engine_option(engine, jobs, ray_address),
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [

@@ -1,9 +1,14 @@
 """The engine contract: every engine gives the serial engine's items, in its order, so every
-sink writes the same bytes. Add an engine to ENGINES and every test here covers it."""
+sink writes the same bytes. Add an engine to ENGINES and every test here covers it.
+
+The Ray engine runs a local Ray of two CPUs (`ray.init(num_cpus=2)`), one for this module,
+started by its first test and shut down after the last."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +19,31 @@ from mira.core.image import encode_image
 from mira.errors import ValidationError
 from mira.formats import SceneWriter
 from mira.pipeline import MapStage, Pipeline, ProcessEngine, SerialEngine, TarSink, TarSource
-from tests.conftest import make_image
+from tests.conftest import make_image, require
+
+
+def ray_engine():
+    """A `RayEngine` on a local Ray of 2 CPUs (skipped, with the reason, without the extra)."""
+    require("ray")
+    from mira.pipeline import RayEngine
+
+    return RayEngine(jobs=2, chunk=3)
+
 
 ENGINES = {
     "serial": SerialEngine,
     "processes": lambda: ProcessEngine(2),
+    "ray": ray_engine,
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_session_ends() -> Iterator[None]:
+    """The Ray a test here started goes with the module."""
+    yield
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
