@@ -31,6 +31,8 @@ MOVED = {
     "mira.ops.placeholder": ("save_placeholder",),
     "mira.ops.render": ("render_scenes",),
     "mira.ops.split": ("split_file",),
+    "mira.ops.fingerprint": ("fingerprint_file",),
+    "mira.ops.image_dedupe": ("dedupe_images_file",),
 }
 
 
@@ -232,9 +234,12 @@ def import_qsl(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a tarball (atomic, byte-deterministic); image
-    members are the image files' bytes, untouched. Returns the report."""
+    members are the image files' bytes, untouched; with `fingerprint`, records carry each
+    image's fingerprint (computed by `jobs` processes). Returns the report."""
     from mira.formats.qsl import iter_qsl
 
     report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
@@ -246,7 +251,43 @@ def import_qsl(
         format=format,
         shard_size=shard_size,
     )
-    run_job(scenes, [], sink, progress=progress, description="Importing")
+    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
+    return report
+
+
+def _fingerprinting(fingerprint: bool, jobs: int | None, report: dict[str, Any]):
+    """The stages and engine of an import: a `FingerprintStage` on `jobs` processes when
+    asked for, else nothing (and nothing decoded)."""
+    if not fingerprint:
+        return [], local_engine(1)
+    from mira.ops.fingerprint import FingerprintStage
+
+    return [FingerprintStage(report)], local_engine(jobs)
+
+
+def fingerprint_file(
+    inputs: Any,
+    output: Any,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira fingerprint`: tarball(s) → the same scenes, each record with its image's
+    fingerprint (computed by `engine`, default `jobs` local processes; scenes that have
+    one keep it undecoded), images copied byte for byte. Returns the report."""
+    from mira.ops.fingerprint import FingerprintStage
+
+    report: dict[str, Any] = {"output": os.fspath(output)}
+    stage = FingerprintStage(report)
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    engine = engine or local_engine(jobs)
+    run_job(source, [stage], sink, engine=engine, progress=progress, description="Fingerprinting")
+    report["scenes"] = sum(report["fingerprints"].values())
     return report
 
 
@@ -264,8 +305,14 @@ def split_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    similar: int | None = None,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     """Split tarball(s) into one tarball per part, streaming, without decoding an image.
+
+    Exact duplicate images stay in one part; with `similar` (a Hamming distance),
+    near-duplicates too (this needs stored fingerprints, see `fingerprint_file`). A part
+    left empty is an error unless `allow_empty` (see `mira.ops.split_safety`).
 
     Pass 1 reads the records to collect the KEY values and decides; pass 2 re-reads and
     writes every part in one sweep, copying scenes as stored. Standard input ("-") is
@@ -275,6 +322,7 @@ def split_file(
     """
     from mira.ops import split
     from mira.ops.keys import parse_key
+    from mira.ops.near_duplicates import check_distance
 
     weights = split.check_sizes(sizes)
     names = split.part_names(names, len(weights))
@@ -282,6 +330,8 @@ def split_file(
         if text is not None:
             parse_key(text)
     split.check_preserve_key(preserve)
+    if similar is not None:
+        check_distance(similar)
     source = _tar_sources(inputs)
     outputs = split.output_paths(source.inputs, names, out_dir)
     sinks = [
@@ -300,6 +350,8 @@ def split_file(
             preserve,
             missing,
             where=", ".join(source.inputs),
+            similar=similar,
+            allow_empty=allow_empty,
         )
         part_of = split.part_of(parts)
         tally = split.SplitTally(part_of, len(names))
@@ -312,6 +364,7 @@ def split_file(
         "stratify": stratify,
         "group": group,
         "preserve": preserve,
+        "group_similar": similar,
     }
     return split.split_report(options, names, outputs, parts, values, tally)
 
@@ -328,25 +381,29 @@ def import_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """`mira import FORMAT`: a labelling tool's or trainer's files → a tarball (atomic;
-    image bytes untouched). `options` are the format's own (see
-    `mira.formats.interchange.OPTIONS`). Returns the format reader's report."""
+    image bytes untouched; with `fingerprint`, as for `import_qsl`). `options` are the
+    format's own (see `mira.formats.interchange.OPTIONS`). Returns the format reader's
+    report."""
     from mira.formats import interchange
     from mira.ops.scene_keys import PrefixKeys
 
     options = interchange.check_options("import", source_format, options)
     read = interchange.importer(source_format)
-    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"format": source_format, "output": os.fspath(output)}
+    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    stages = [PrefixKeys(key_prefix), *stages] if key_prefix else stages
     scenes = read(
         source, images_dir=images_dir, skip_missing=skip_missing, report=report, **options
     )
     sink = TarSink(
         output, force=force, inputs=[os.fspath(source)], format=format, shard_size=shard_size
     )
-    run_job(scenes, stages, sink, progress=progress, description="Importing")
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
     return report
 
 
