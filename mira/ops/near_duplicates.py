@@ -15,7 +15,7 @@ near-duplicates is one cluster, labelled by its first member in input order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 from itertools import combinations
 
 import numpy as np
@@ -49,7 +49,7 @@ def popcount(values: np.ndarray) -> np.ndarray:
     return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _masks(radius: int) -> np.ndarray:
     """Every 16-bit value with at most `radius` bits set."""
     masks = [0]

@@ -210,12 +210,24 @@ def _tables(report: dict[str, Any]) -> list[output.Table]:
         ),
     ]  # fmt: skip
     images = report["images"]
-    rows = [["exact", images["exact"]["groups"], images["exact"]["scenes"],
-             images["exact"]["pairs_kept_together"]]]
+    rows = [
+        [
+            "exact",
+            images["exact"]["groups"],
+            images["exact"]["scenes"],
+            images["exact"]["pairs_kept_together"],
+        ]
+    ]
     if images["similar"] is not None:
         similar = images["similar"]
-        rows.append([f"similar (distance {similar['distance']})", similar["groups"],
-                     similar["scenes"], similar["pairs_kept_together"]])
+        rows.append(
+            [
+                f"similar (distance {similar['distance']})",
+                similar["groups"],
+                similar["scenes"],
+                similar["pairs_kept_together"],
+            ]
+        )
     tables.append(output.Table(
         "Duplicate images, each group in one part (pairs the split would otherwise have cut)",
         ["duplicates", "groups", "scenes", "pairs kept together"], rows,
