@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from mira.core.fingerprint import compute_fingerprint
+from mira.core.fingerprint import Fingerprint, compute_fingerprint
 from mira.pipeline import moved_job
 from mira.pipeline.stage import MapStage, as_scene
 
@@ -23,22 +23,27 @@ def _fingerprint_task(scene: Any) -> tuple[Any, bool]:
 
 class FingerprintStage(MapStage):
     """Every scene with its image's fingerprint; `report["fingerprints"]` counts
-    ``computed`` and ``stored`` (already in the record, kept as it is)."""
+    ``computed`` and ``stored`` (already in the record, kept as it is). With `keep`,
+    `computed` maps each computed scene's position to its fingerprint."""
 
     needs_pixels = True
     work = staticmethod(_fingerprint_task)
 
-    def __init__(self, report: dict[str, Any] | None = None) -> None:
+    def __init__(self, report: dict[str, Any] | None = None, keep: bool = False) -> None:
         self.report = {} if report is None else report
         self.counts = {"computed": 0, "stored": 0}
         self.report["fingerprints"] = self.counts
+        self.keep = keep
+        self.computed: dict[int, Fingerprint] = {}
 
     def tasks(self, items: Iterable[Any]) -> Iterator[Any]:
         return (as_scene(item) for item in items)
 
     def results(self, results: Iterable[tuple[Any, bool]]) -> Iterator[Any]:
-        for scene, computed in results:
+        for position, (scene, computed) in enumerate(results):
             self.counts["computed" if computed else "stored"] += 1
+            if computed and self.keep:
+                self.computed[position] = scene.image_source.fingerprint
             yield scene
 
 

@@ -81,6 +81,49 @@ def dedupe_file(
     return report
 
 
+def dedupe_images_file(
+    inputs: Any,
+    output: Any,
+    mode: str = "exact",
+    distance: int = 10,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira dedupe --images`: tarball(s) → the first scene of every group of copies
+    (`mira.ops.image_dedupe`), copied as stored. Pass 1 reads the fingerprints, computing
+    the missing ones (by `engine`, default `jobs` local processes; they are stored in the
+    output); pass 2 writes. Returns the report."""
+    from mira.ops import image_dedupe
+    from mira.ops.fingerprint import FingerprintStage
+    from mira.ops.image_index import ImageIndex
+
+    image_dedupe.check_mode(mode, distance)
+    report: dict[str, Any] = {
+        "output": os.fspath(output),
+        "images": mode,
+        "distance": distance if mode == "similar" else None,
+    }
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    show = progress or (lambda items, _description: items)
+    with source.rereadable() as readable:
+        fingerprints = FingerprintStage(report, keep=True)
+        index = ImageIndex()
+        for scene in fingerprints(
+            show(readable, "Reading fingerprints"), engine or local_engine(jobs)
+        ):
+            index.add(scene)
+        labels = image_dedupe.duplicate_labels(index, mode, distance)
+        report.update(scenes_in=len(index), groups=image_dedupe.group_report(index, labels))
+        stage = image_dedupe.ImageDedupeStage(labels, fingerprints.computed, report)
+        run_job(readable, [stage], sink, progress=progress, description="Writing")
+    return report
+
+
 def tile_file(
     inputs: Any,
     output: Any,
