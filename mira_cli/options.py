@@ -103,3 +103,11 @@ FingerprintOpt = Annotated[
         "processes) for split, stats and dedupe --images.",
     ),
 ]
+SkipUndecodableOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-undecodable",
+        help="Leave out (and count) scenes whose image cannot be read or decoded, "
+        "instead of failing.",
+    ),
+]

@@ -103,9 +103,13 @@ class PlaceholderStage(MapStage):
             colors = self.resolver.colors_for(scene.categories.names)
             for name in scene.categories.names:
                 self.colors.setdefault(name, to_hex(colors[name]))
+            yield scene, colors, self.fill
+
+    def results(self, results: Iterable[Any]) -> Iterator[Any]:
+        for scene in results:
             self.report["scenes"] += 1
             self.report["annotations"] += len(scene.annotations)
-            yield scene, colors, self.fill
+            yield scene
 
 
 def __getattr__(name: str) -> Any:

@@ -306,11 +306,11 @@ SHEET_NAME = "contact-sheet.jpg"
 RENDER_FORMATS = ("jpg", "png")
 
 
-def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -> tuple[bytes, Any]:
+def _render_task(task: tuple[Any, ...]) -> tuple[str, bytes, Any]:
     """Worker: decode, draw, encode one scene; also a thumbnail when it goes on the sheet."""
     from mira.core.image import encode_image
 
-    scene, colors, labels, opaque, fmt, quality, want_thumb = task
+    name, scene, colors, labels, opaque, fmt, quality, want_thumb = task
     image = draw(
         scene.unmasked_image,
         scene.annotations,
@@ -321,7 +321,7 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -
         image_labels=scene.labels,
     )
     encoded = encode_image(image, fmt, quality if fmt == "jpg" else None)
-    return encoded, (thumbnail(image) if want_thumb else None)
+    return name, encoded, (thumbnail(image) if want_thumb else None)
 
 
 class RenderStage(MapStage):
@@ -351,7 +351,6 @@ class RenderStage(MapStage):
         self.limit, self.labels, self.opaque, self.format = limit, labels, opaque, format
         self.sheet_size, self.quality = sheet_size, quality
         self.resolver = ColorResolver(colormap)
-        self.names: list[str] = []
         self.report = {} if report is None else report
 
     def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
@@ -363,26 +362,27 @@ class RenderStage(MapStage):
                     f"two scenes would both be rendered to {name}; keys must be unique"
                 )
             seen.add(name)
-            self.names.append(name)
             colors = self.resolver.colors_for(scene.categories.names)
             yield (
-                scene, colors, self.labels, self.opaque, self.format, self.quality,
+                name, scene, colors, self.labels, self.opaque, self.format, self.quality,
                 index < self.sheet_size,
             )  # fmt: skip
 
-    def results(self, results: Iterable[tuple[bytes, Any]]) -> Iterator[tuple[str, bytes]]:
+    def results(self, results: Iterable[tuple[str, bytes, Any]]) -> Iterator[tuple[str, bytes]]:
         from mira.core.image import encode_image
 
         tiles: list[tuple[str, np.ndarray]] = []
-        for index, (encoded, thumb) in enumerate(results):
-            yield self.names[index], encoded
+        rendered = 0
+        for name, encoded, thumb in results:
+            rendered += 1
+            yield name, encoded
             if thumb is not None:
-                tiles.append((self.names[index].rsplit(".", 1)[0], thumb))
-        if not self.names:
+                tiles.append((name.rsplit(".", 1)[0], thumb))
+        if not rendered:
             raise ValidationError("no scenes to render")
         yield SHEET_NAME, encode_image(contact_sheet(tiles), "jpg", self.quality)
         self.report.update(
-            scenes=len(self.names),
+            scenes=rendered,
             format=self.format,
             contact_sheet=SHEET_NAME,
             contact_sheet_scenes=len(tiles),

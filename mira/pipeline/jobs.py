@@ -18,7 +18,7 @@ from mira.pipeline.engine import Engine, local_engine
 from mira.pipeline.run import Pipeline
 from mira.pipeline.sinks import FolderSink, PartsSink, Sink, TarSink
 from mira.pipeline.sources import TarSource, source_inputs
-from mira.pipeline.stage import Stage
+from mira.pipeline.stage import MapStage, Stage
 
 ProgressArg = Callable[[Iterable[Any], str], Iterable[Any]] | None
 
@@ -57,6 +57,13 @@ def run_job(
         progress=None if progress is None else (lambda items: progress(items, description)),
         engine=engine or local_engine(1),
     ).run()
+
+
+def _skipping(stage: MapStage, skip_undecodable: bool, report: dict[str, Any]) -> None:
+    """`--skip-undecodable`: such scenes are left out and counted in ``report["undecodable"]``
+    (``count``, first ``examples``) instead of failing the run."""
+    if skip_undecodable:
+        stage.skip_undecodable(report)
 
 
 def dedupe_file(
@@ -138,6 +145,7 @@ def tile_file(
     format: str = "native",
     shard_size: int | None = None,
     engine: Engine | None = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira tile`: tarball(s) → sub-crops or grid tiles → a tarball (every piece encoded
     once, by `engine`, default `jobs` local processes). Returns the report of `TileStage`."""
@@ -145,6 +153,7 @@ def tile_file(
 
     report: dict[str, Any] = {"output": os.fspath(output)}
     stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report)
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     source = _tar_sources(inputs)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
@@ -169,6 +178,7 @@ def save_augmented(
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira augment`: the augmented stream to a tarball atomically; the report.
 
@@ -198,6 +208,7 @@ def save_augmented(
         quality=quality,
         report=report,
     )
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Augmenting")
     report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))
@@ -216,6 +227,7 @@ def save_placeholder(
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`SceneCollection.save_placeholder(filename, colormap)`, streaming: the placeholder of
     every scene to a tarball (atomically); the report. `jobs` processes draw and encode
@@ -224,6 +236,7 @@ def save_placeholder(
 
     report: dict[str, Any] = {"output": os.fspath(filename)}
     stage = PlaceholderStage(colormap, background, report)
+    _skipping(stage, skip_undecodable, report)
     sink = TarSink(
         filename,
         force=force,
@@ -253,6 +266,7 @@ def render_scenes(
     quality: int = 90,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira render`: `OUT_DIR/<key>.<format>` per scene and `OUT_DIR/contact-sheet.jpg` of
     the first `sheet_size` scenes; drawn by `engine` (default `jobs` local processes),
@@ -261,6 +275,7 @@ def render_scenes(
 
     report: dict[str, Any] = {"output": str(out_dir)}
     stage = RenderStage(limit, labels, opaque, format, colormap, sheet_size, quality, report)
+    _skipping(stage, skip_undecodable, report)
     sink = FolderSink(out_dir, force=force, inputs=[*source_inputs(scenes), *inputs])
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Rendering")

@@ -13,6 +13,7 @@ from mira_cli.options import (
     OutputOpt,
     SeedOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     writer_options,
@@ -58,6 +59,7 @@ def run(
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
     quality: QualityOpt = 95,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -82,6 +84,7 @@ def run(
         jobs=jobs,
         quality=quality,
         force=force,
+        skip_undecodable=skip_undecodable,
         progress=output.progress,
         **writer_options(tar_format, shard_size),
     )
@@ -91,4 +94,5 @@ def run(
     tables = [output.Table(f"Wrote {out}", ["", "count"], counts)]
     if dropped:
         tables.append(output.Table("Dropped by visibility", ["category", "annotations"], dropped))
+    tables += output.undecodable_tables(report)
     output.emit(report, tables, json_mode, output=out)

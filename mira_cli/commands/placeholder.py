@@ -12,6 +12,7 @@ from mira_cli.options import (
     JsonOpt,
     OutputOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     writer_options,
@@ -55,6 +56,7 @@ def run(
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
     jobs: JobsOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
@@ -72,6 +74,7 @@ def run(
         force=force,
         progress=output.progress,
         jobs=jobs,
+        skip_undecodable=skip_undecodable,
         **writer_options(tar_format, shard_size),
     )
     rows = [[name, color] for name, color in report["colors"].items()]
@@ -80,4 +83,4 @@ def run(
         ["category", "colour"],
         rows,
     )
-    output.emit(report, [table], json_mode, output=out)
+    output.emit(report, [table, *output.undecodable_tables(report)], json_mode, output=out)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt
+from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt, SkipUndecodableOpt
 
 
 class ImageFormat(str, Enum):
@@ -43,6 +43,7 @@ def run(
     format: FormatOpt = ImageFormat.jpg,
     colormap: ColormapOpt = None,
     jobs: JobsOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -58,9 +59,8 @@ def run(
     report = render_scenes(
         TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
         format=format.value, jobs=jobs, force=force, colormap=colormap,
-        progress=partial(output.progress, total=limit),
+        progress=partial(output.progress, total=limit), skip_undecodable=skip_undecodable,
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]
-    output.emit(
-        report, [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)], json_mode
-    )
+    tables = [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)]
+    output.emit(report, tables + output.undecodable_tables(report), json_mode)

@@ -13,6 +13,7 @@ from mira_cli.options import (
     JsonOpt,
     OutputOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     writer_options,
@@ -77,6 +78,7 @@ def run(
     min_visibility: VisibilityOpt = 0.0,
     oversized: OversizedOpt = Oversized.error,
     jobs: JobsOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -93,6 +95,7 @@ def run(
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
         force, output.progress, **writer_options(tar_format, shard_size),
+        skip_undecodable=skip_undecodable,
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [
@@ -101,4 +104,4 @@ def run(
     ]
     title = f"Tiled {scenes['in']} scenes into {scenes['out']} ({mode.value}, max {max_size} px)"
     table = output.Table(title, ["", "in", "out", "dropped (visibility)"], rows)
-    output.emit(report, [table], json_mode, output=out)
+    output.emit(report, [table, *output.undecodable_tables(report)], json_mode, output=out)
