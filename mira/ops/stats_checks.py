@@ -4,8 +4,8 @@
   the distance (`mira.ops.near_duplicates`); not checked (``null``) unless every scene has
   a fingerprint, since finding them without one would mean decoding.
 - ``undecodable_images`` (only with ``verify``): every image decoded on the engine's
-  workers; one that cannot be decoded, a JPEG or PNG whose end marker is missing
-  (truncated: OpenCV would fill the rest with grey), or pixels of another size than the
+  workers; one that cannot be decoded, a JPEG or PNG cut before its end marker
+  (`mira.core.image_end`: OpenCV 4 fills the rest with grey), or pixels of another size than the
   record says.
 - ``scenes_without_annotations``: their keys (the count is in the summary too).
 
@@ -65,6 +65,7 @@ def check_fail_on(names: Sequence[str]) -> list[str]:
 def _verify(task: tuple[Any, tuple[int, int]]) -> str | None:
     """Worker: why one image is unusable, or None."""
     from mira.core.image import decode_image
+    from mira.core.image_end import cut_short
 
     source, (width, height) = task
     try:
@@ -72,7 +73,7 @@ def _verify(task: tuple[Any, tuple[int, int]]) -> str | None:
         pixels = decode_image(data, source.name)
     except ImageError as exc:
         return str(exc)
-    if _truncated(data):
+    if cut_short(data):
         return f"{source.name}: truncated image (no end marker after {len(data)} bytes)"
     if (pixels.shape[1], pixels.shape[0]) != (width, height):
         return (
@@ -80,14 +81,6 @@ def _verify(task: tuple[Any, tuple[int, int]]) -> str | None:
             f"but the record says {width}x{height}"
         )
     return None
-
-
-def _truncated(data: bytes) -> bool:
-    if data.startswith(b"\xff\xd8"):
-        return not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9")
-    if data.startswith(b"\x89PNG"):
-        return b"IEND" not in data[-12:]
-    return False
 
 
 class _VerifyStage(MapStage):
@@ -148,9 +141,7 @@ class SceneChecks:
             }
         problems["near_duplicate_images"] = near
         problems["undecodable_images"] = (
-            {"count": len(self.undecodable), "examples": self.undecodable}
-            if self.verify
-            else None
+            {"count": len(self.undecodable), "examples": self.undecodable} if self.verify else None
         )
         problems["scenes_without_annotations"] = {
             "count": len(self.without_annotations),
