@@ -7,15 +7,19 @@ import typer
 from mira_cli import output
 from mira_cli.options import (
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
     SeedOpt,
     ShardSizeOpt,
     SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
     writer_options,
 )
 
@@ -44,9 +48,6 @@ VisibilityOpt = Annotated[
         "(default: the pipeline's bbox min_visibility, else 0).",
     ),
 ]
-QualityOpt = Annotated[
-    int, typer.Option("--quality", min=1, max=100, help="JPEG quality for JPEG sources.")
-]
 
 
 def run(
@@ -58,7 +59,8 @@ def run(
     min_visibility: VisibilityOpt = None,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
-    quality: QualityOpt = 95,
+    image_format: ImageFormatOpt = ImageFormat.keep,
+    quality: QualityOpt = None,
     skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
@@ -67,12 +69,14 @@ def run(
 ) -> None:
     """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
 
-    Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment.
+    Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment;
+    copies of a JPEG are JPEG at the source's own quality by default (sized like it).
     Python: SceneCollection.augment(augmenter) / mira.pipeline.jobs.save_augmented.
     """
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_augmented
 
+    encoding = encoding_options(image_format, quality)
     report = save_augmented(
         TarSource(inputs),
         out,
@@ -82,16 +86,18 @@ def run(
         min_visibility=min_visibility,
         seed=seed,
         jobs=jobs,
-        quality=quality,
         force=force,
         skip_undecodable=skip_undecodable,
         progress=output.progress,
         **writer_options(tar_format, shard_size),
+        **encoding,
     )
     counts = [[name, report[name]] for name in ("scenes_in", "scenes_out")]
     counts += [[name, report[name]] for name in ("annotations_in", "annotations_out")]
     dropped = [[name, n] for name, n in report["dropped_by_visibility"].items()]
     tables = [output.Table(f"Wrote {out}", ["", "count"], counts)]
+    if report["encoded"]:
+        tables.append(output.encoded_table(report["encoded"]))
     if dropped:
         tables.append(output.Table("Dropped by visibility", ["category", "annotations"], dropped))
     tables += output.undecodable_tables(report)

@@ -7,14 +7,18 @@ import typer
 from mira_cli import output
 from mira_cli.options import (
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
     ShardSizeOpt,
     SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
     writer_options,
 )
 
@@ -52,6 +56,8 @@ def run(
     out: OutputOpt,
     colormap: ColormapOpt = None,
     background: BackgroundOpt = "255",
+    image_format: ImageFormatOpt = ImageFormat.png,
+    quality: QualityOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -66,6 +72,7 @@ def run(
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_placeholder
 
+    encoding = encoding_options(image_format, quality)
     report = save_placeholder(
         TarSource(inputs),
         out,
@@ -76,6 +83,7 @@ def run(
         jobs=jobs,
         skip_undecodable=skip_undecodable,
         **writer_options(tar_format, shard_size),
+        **encoding,
     )
     rows = [[name, color] for name, color in report["colors"].items()]
     table = output.Table(
@@ -83,4 +91,5 @@ def run(
         ["category", "colour"],
         rows,
     )
-    output.emit(report, [table, *output.undecodable_tables(report)], json_mode, output=out)
+    tables = [table, output.encoded_table(report["encoded"]), *output.undecodable_tables(report)]
+    output.emit(report, tables, json_mode, output=out)
