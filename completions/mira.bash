@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate fingerprint import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -35,7 +35,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -45,11 +45,14 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --threshold) :; return ;;
                 --method) mapfile -t COMPREPLY < <(compgen -W "iou coverage" -- "$cur"); return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "exact similar" -- "$cur"); return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --images --distance -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -64,17 +67,31 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        fingerprint)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                -j|--jobs) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -84,11 +101,12 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -105,7 +123,7 @@ _mira() {
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --skip-undecodable --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -120,7 +138,7 @@ _mira() {
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --skip-undecodable --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -135,11 +153,12 @@ _mira() {
                 --group) :; return ;;
                 --preserve) :; return ;;
                 --missing) :; return ;;
+                --distance) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --group-similar --distance --allow-empty --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -147,9 +166,12 @@ _mira() {
         stats)
             case "$prev" in
                 --by) :; return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
+                --fail-on) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--json --by -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--json --by --verify --distance -j --jobs --fail-on -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -169,7 +191,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

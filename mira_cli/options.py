@@ -133,7 +133,7 @@ def encoding_options(image_format: ImageFormat, quality: int | None) -> dict[str
     return {"image_format": image_format.value, "quality": quality}
 
 
-#: The measured default (mira.ops.image_index.DEFAULT_DISTANCE; docs/benchmarks.md).
+#: The measured default (mira.ops.image_index.DEFAULT_DISTANCE; docs/near-duplicates.md).
 DEFAULT_DISTANCE = 10
 DistanceOpt = Annotated[
     int,
@@ -142,8 +142,9 @@ DistanceOpt = Annotated[
         min=0,
         max=16,
         help="Near-duplicates: perceptual hashes at most this many bits apart (0-16). "
-        "The default, 10, found 99% of resized, re-encoded, brightened and 5%-cropped "
-        "copies with no false match in the benchmark (docs/benchmarks.md).",
+        "The default, 10, found 99% of resized, re-encoded, brightened and up to 5% "
+        "cropped copies with no false match, 4 bits below the first one, in the "
+        "benchmark (docs/near-duplicates.md).",
     ),
 ]
 FingerprintOpt = Annotated[

@@ -19,8 +19,8 @@ import numpy as np
 from mira.errors import ValidationError
 from mira.ops.near_duplicates import cluster, components
 
-#: The default Hamming distance for near-duplicates, measured (docs/benchmarks.md): the
-#: largest at which no distinct photo of the benchmark set matched another.
+#: The default Hamming distance for near-duplicates, measured (docs/near-duplicates.md):
+#: 99% of non-flipped copies found, no false pair; the first false pair came at 14 bits.
 DEFAULT_DISTANCE = 10
 
 

@@ -24,8 +24,8 @@ from mira.errors import ValidationError
 
 CHUNKS = 4
 CHUNK_BITS = 16
-#: Above this distance a pHash match says little (see docs/benchmarks.md), and the
-#: lookups per chunk grow past thousands.
+#: Above this distance a pHash match says little (docs/near-duplicates.md: false pairs
+#: from 14 bits on), and the lookups per chunk grow past thousands.
 MAX_DISTANCE = 16
 
 
