@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 MIRA := $(BIN)/mira
 OUT := demo-output
 
-.PHONY: demo test lint bench bench-sizes clean
+.PHONY: demo test lint bench bench-sizes bench-duplicates clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ bench: $(VENV)/.installed
 # Output bytes of tile and augment against their source and SAHI (installed in a venv of its own)
 bench-sizes: $(VENV)/.installed
 	$(BIN)/python tests/benchmarks/sizes.py
+
+# mira dedupe --images similar against imagededup's PHash (installed without torch)
+bench-duplicates: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps imagededup
+	$(BIN)/python -m pip install --quiet PyWavelets tqdm
+	$(BIN)/python tests/benchmarks/near_duplicates.py
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate fingerprint import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -37,7 +37,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -47,11 +47,14 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --threshold) :; return ;;
                 --method) mapfile -t COMPREPLY < <(compgen -W "iou coverage" -- "$cur"); return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "exact similar" -- "$cur"); return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --images --distance -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -66,17 +69,31 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        fingerprint)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                -j|--jobs) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -86,11 +103,12 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -109,7 +127,7 @@ _mira() {
                 --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --skip-undecodable --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -126,7 +144,7 @@ _mira() {
                 --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --skip-undecodable --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -141,11 +159,12 @@ _mira() {
                 --group) :; return ;;
                 --preserve) :; return ;;
                 --missing) :; return ;;
+                --distance) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --group-similar --distance --allow-empty --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -153,9 +172,12 @@ _mira() {
         stats)
             case "$prev" in
                 --by) :; return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
+                --fail-on) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--json --by -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--json --by --verify --distance -j --jobs --fail-on -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -177,7 +199,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

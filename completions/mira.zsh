@@ -15,6 +15,7 @@ _mira_augment() {
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -28,6 +29,9 @@ _mira_dedupe() {
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--threshold[Overlap at or above which to drop, in (0, 1\].]:F: ' \
         '--method[iou, or coverage\: the share of an annotation inside a larger one.]:iou|coverage:(iou coverage)' \
+        '--images[Drop duplicate images instead, keeping the first\: exact (same bytes or pixels), or similar (near-duplicates within --distance).]:exact|similar:(exact similar)' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -45,6 +49,18 @@ _mira_evaluate() {
         '*:GT.tar:_files'
 }
 
+_mira_fingerprint() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_import() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -52,6 +68,8 @@ _mira_import() {
         '--skip-missing[Skip (and count) scenes whose image is missing.]' \
         '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -67,6 +85,8 @@ _mira_import_qsl() {
         '--label-key[Region configuration whose options are the categories (default\: the only one in the project).]:KEY: ' \
         '--base-dir[Folder that relative image paths start from (default\: the project file'\''s folder).]:DIR:_files -/' \
         '--skip-missing[Skip (and count) items whose image file is missing.]' \
+        '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -88,6 +108,7 @@ _mira_placeholder() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -106,6 +127,7 @@ _mira_render() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -122,6 +144,9 @@ _mira_split() {
         '--group[Keep scenes sharing metadata.PATH (a dotted path into scene metadata) or categories together.]:KEY: ' \
         '--preserve[metadata.PATH holding a part name\: such scenes go to that part first.]:KEY: ' \
         '--missing[Value for scenes without the --stratify/--group metadata (default\: an error).]:VALUE: ' \
+        '--group-similar[Also keep near-duplicate images (within --distance) in one part; needs fingerprints (mira fingerprint). Exact duplicates always stay together.]' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '--allow-empty[Write the parts even when one of them is empty.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -134,6 +159,10 @@ _mira_stats() {
     _arguments -s \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '--by[Also give the statistics per group\: metadata.PATH or categories.]:KEY: ' \
+        '--verify[Decode every image (on --jobs processes)\: report undecodable or truncated ones, and pixel sizes that differ from the record.]' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '*--fail-on[Exit 1 when any of these problems is found (after printing the report)\: any, or zero_area, inverted, out_of_image, duplicate_images, near_duplicate_images, undecodable_images, scenes_without_annotations.]:PROBLEM,...: ' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -151,6 +180,7 @@ _mira_tile() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -166,6 +196,7 @@ _mira() {
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
         'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'fingerprint:Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
@@ -188,6 +219,7 @@ _mira() {
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
                 evaluate) _mira_evaluate ;;
+                fingerprint) _mira_fingerprint ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;

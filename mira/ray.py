@@ -175,9 +175,9 @@ class _RenderRows(SceneRows):
     def __call__(self, row: Row) -> Iterator[Row]:
         stage = self.stage
         task = next(iter(stage.tasks([scene_of(row)])))
-        stem = stage.stems.pop()  # type: ignore[attr-defined]
         render = type(stage).work(task)
-        yield {"key": row["key"], "name": f"{stem}.{render.extension}", "image": render.data}
+        name = f"{render.stem}.{render.extension}"
+        yield {"key": row["key"], "name": name, "image": render.data}
 
 
 class _DedupeRows:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "dedupe": "dedupe",
     "tile": "tile",
     "evaluate": "evaluate",
+    "fingerprint": "fingerprint",
 }
 
 

@@ -164,3 +164,35 @@ def encoding_options(image_format: ImageFormat, quality: int | None) -> dict[str
 
     usage_check(lambda: Encoding(image_format.value, quality), "--quality")
     return {"image_format": image_format.value, "quality": quality}
+
+
+#: The measured default (mira.ops.image_index.DEFAULT_DISTANCE; docs/near-duplicates.md).
+DEFAULT_DISTANCE = 10
+DistanceOpt = Annotated[
+    int,
+    typer.Option(
+        "--distance",
+        min=0,
+        max=16,
+        help="Near-duplicates: perceptual hashes at most this many bits apart (0-16). "
+        "The default, 10, found 99% of resized, re-encoded, brightened and up to 5% "
+        "cropped copies with no false match, 4 bits below the first one, in the "
+        "benchmark (docs/near-duplicates.md).",
+    ),
+]
+FingerprintOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fingerprint",
+        help="Store each image's fingerprint in its record (decodes every image, --jobs "
+        "processes) for split, stats and dedupe --images.",
+    ),
+]
+SkipUndecodableOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-undecodable",
+        help="Leave out (and count) scenes whose image cannot be read or decoded, "
+        "instead of failing.",
+    ),
+]

@@ -118,3 +118,12 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
         for item in items:
             yield item
             bar.advance(task)
+
+
+def undecodable_tables(report: dict[str, Any]) -> list[Table]:
+    """With --skip-undecodable: the scenes left out, and the first errors."""
+    skipped = report.get("undecodable")
+    if skipped is None:
+        return []
+    rows = [[skipped["count"], message] for message in skipped["examples"][:5]]
+    return [Table("Undecodable images skipped", ["count", "first errors"], rows or [[0, ""]])]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from mira.core.file_range import FileRange
 from mira.errors import ImageError, OptionError, ValidationError
+
+if TYPE_CHECKING:
+    from mira.core.fingerprint import Fingerprint
 
 #: Magic numbers → file extension, for naming the image member of a tarball.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -138,6 +141,7 @@ class ImageSource:
         "_quality",
         "_name",
         "_dimensions",
+        "_fingerprint",
     )
 
     def __init__(
@@ -169,6 +173,7 @@ class ImageSource:
         self._dimensions = Dimensions(*dimensions) if dimensions is not None else None
         if self._array is not None:
             self._dimensions = Dimensions(self._array.shape[1], self._array.shape[0])
+        self._fingerprint: Fingerprint | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> ImageSource:
@@ -207,6 +212,17 @@ class ImageSource:
     def file_range(self) -> FileRange | None:
         """Where the encoded bytes lie in a file, for sources that were never read."""
         return self._range
+
+    @property
+    def fingerprint(self) -> Fingerprint | None:
+        """The fingerprint of these encoded bytes, when known (see `with_fingerprint`)."""
+        return self._fingerprint
+
+    def with_fingerprint(self, fingerprint: Fingerprint | None) -> ImageSource:
+        """The same image, carrying `fingerprint` (which must be that of its bytes)."""
+        source = restore_image_source(self.state_by_reference())
+        source._fingerprint = fingerprint
+        return source
 
     @property
     def changed(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
+from mira.core.fingerprint import Fingerprint
 from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
@@ -78,6 +79,9 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
         ],
         "metadata": scene.metadata,
     }
+    fingerprint = scene.image_source.fingerprint
+    if fingerprint is not None:  # optional: records without one stay as they were
+        record["fingerprint"] = fingerprint.to_record()
     return _dump(record, f"scene {key}")
 
 
@@ -187,9 +191,12 @@ def scene_from_record(
                 )
             except (MiraError, KeyError, TypeError, ValueError) as exc:
                 raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
+        source = image((int(record["width"]), int(record["height"])))
+        if "fingerprint" in record:
+            source = source.with_fingerprint(Fingerprint.from_record(record["fingerprint"], where))
         return Scene(
             categories,
-            image((int(record["width"]), int(record["height"]))),
+            source,
             annotations=annotations,
             metadata=record["metadata"],
             masks=record["masks"],

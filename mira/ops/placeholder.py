@@ -116,12 +116,12 @@ class PlaceholderStage(MapStage):
             colors = self.resolver.colors_for(scene.categories.names)
             for name in scene.categories.names:
                 self.colors.setdefault(name, to_hex(colors[name]))
-            self.report["scenes"] += 1
-            self.report["annotations"] += len(scene.annotations)
             yield scene, colors, self.fill, self.encoding
 
     def results(self, results: Iterable[tuple[Any, str]]) -> Iterator[Any]:
         for scene, encoding in results:
+            self.report["scenes"] += 1
+            self.report["annotations"] += len(scene.annotations)
             count_encoded(self.encoded, encoding)
             yield scene
 

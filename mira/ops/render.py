@@ -310,15 +310,16 @@ JPEG = Encoding("jpg")
 
 
 class _Render(NamedTuple):
+    stem: str  # the file name without its extension
     data: bytes
     encoding: str  # a resolved encoding's str, for the report
     extension: str
     thumb: np.ndarray | None
 
 
-def _render_task(task: tuple[Any, dict[str, Any], bool, bool, Encoding, bool]) -> _Render:
+def _render_task(task: tuple[str, Any, dict[str, Any], bool, bool, Encoding, bool]) -> _Render:
     """Worker: decode, draw, encode one scene; also a thumbnail when it goes on the sheet."""
-    scene, colors, labels, opaque, encoding, want_thumb = task
+    stem, scene, colors, labels, opaque, encoding, want_thumb = task
     where = f"scene {scene.key}" if scene.key is not None else scene.image_source.name
     encoding = encoding.for_source(scene.image_source, where)
     image = draw(
@@ -331,7 +332,7 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, Encoding, bool]) -
         image_labels=scene.labels,
     )
     thumb = thumbnail(image) if want_thumb else None
-    return _Render(encoding.encode(image, where), str(encoding), encoding.format, thumb)
+    return _Render(stem, encoding.encode(image, where), str(encoding), encoding.format, thumb)
 
 
 class RenderStage(MapStage):
@@ -357,16 +358,14 @@ class RenderStage(MapStage):
         self.limit, self.labels, self.opaque, self.encoding = limit, labels, opaque, encoding
         self.sheet_size = sheet_size
         self.resolver = ColorResolver(colormap)
-        self.stems: list[str] = []
         self.report = {} if report is None else report
 
     def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         for index, scene in enumerate(itertools.islice(items, self.limit)):
-            self.stems.append(scene.key if scene.key is not None else f"{index:06d}")
+            stem = scene.key if scene.key is not None else f"{index:06d}"
             colors = self.resolver.colors_for(scene.categories.names)
-            yield (
-                scene, colors, self.labels, self.opaque, self.encoding, index < self.sheet_size,
-            )  # fmt: skip
+            wanted = index < self.sheet_size
+            yield stem, scene, colors, self.labels, self.opaque, self.encoding, wanted
 
     def results(self, results: Iterable[_Render]) -> Iterator[tuple[str, bytes]]:
         from mira.core.image import encode_image
@@ -374,9 +373,10 @@ class RenderStage(MapStage):
         tiles: list[tuple[str, np.ndarray]] = []
         seen: set[str] = {SHEET_NAME}
         encoded: dict[str, int] = {}
-        for index, render in enumerate(results):
-            stem = self.stems[index]
-            name = f"{stem}.{render.extension}"
+        rendered = 0
+        for render in results:
+            rendered += 1
+            name = f"{render.stem}.{render.extension}"
             if name in seen:
                 raise ValidationError(
                     f"two scenes would both be rendered to {name}; keys must be unique"
@@ -385,13 +385,13 @@ class RenderStage(MapStage):
             count_encoded(encoded, render.encoding)
             yield name, render.data
             if render.thumb is not None:
-                tiles.append((stem, render.thumb))
-        if not self.stems:
+                tiles.append((render.stem, render.thumb))
+        if not rendered:
             raise ValidationError("no scenes to render")
         sheet_quality = self.encoding.quality or SHEET_QUALITY
         yield SHEET_NAME, encode_image(contact_sheet(tiles), "jpg", sheet_quality)
         self.report.update(
-            scenes=len(self.stems),
+            scenes=rendered,
             format=self.encoding.format,
             quality=self.encoding.quality,
             encoded=encoded,

@@ -18,7 +18,7 @@ from mira.pipeline.engine import Engine, local_engine
 from mira.pipeline.run import Pipeline
 from mira.pipeline.sinks import FolderSink, PartsSink, Sink, TarSink
 from mira.pipeline.sources import TarSource, source_inputs
-from mira.pipeline.stage import Stage
+from mira.pipeline.stage import MapStage, Stage
 
 ProgressArg = Callable[[Iterable[Any], str], Iterable[Any]] | None
 
@@ -31,6 +31,8 @@ MOVED = {
     "mira.ops.placeholder": ("save_placeholder",),
     "mira.ops.render": ("render_scenes",),
     "mira.ops.split": ("split_file",),
+    "mira.ops.fingerprint": ("fingerprint_file",),
+    "mira.ops.image_dedupe": ("dedupe_images_file",),
 }
 
 
@@ -57,6 +59,13 @@ def run_job(
     ).run()
 
 
+def _skipping(stage: MapStage, skip_undecodable: bool, report: dict[str, Any]) -> None:
+    """`--skip-undecodable`: such scenes are left out and counted in ``report["undecodable"]``
+    (``count``, first ``examples``) instead of failing the run."""
+    if skip_undecodable:
+        stage.skip_undecodable(report)
+
+
 def dedupe_file(
     inputs: Any,
     output: Any,
@@ -79,6 +88,49 @@ def dedupe_file(
     return report
 
 
+def dedupe_images_file(
+    inputs: Any,
+    output: Any,
+    mode: str = "exact",
+    distance: int = 10,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira dedupe --images`: tarball(s) → the first scene of every group of copies
+    (`mira.ops.image_dedupe`), copied as stored. Pass 1 reads the fingerprints, computing
+    the missing ones (by `engine`, default `jobs` local processes; they are stored in the
+    output); pass 2 writes. Returns the report."""
+    from mira.ops import image_dedupe
+    from mira.ops.fingerprint import FingerprintStage
+    from mira.ops.image_index import ImageIndex
+
+    image_dedupe.check_mode(mode, distance)
+    report: dict[str, Any] = {
+        "output": os.fspath(output),
+        "images": mode,
+        "distance": distance if mode == "similar" else None,
+    }
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    show = progress or (lambda items, _description: items)
+    with source.rereadable() as readable:
+        fingerprints = FingerprintStage(report, keep=True)
+        index = ImageIndex()
+        for scene in fingerprints(
+            show(readable, "Reading fingerprints"), engine or local_engine(jobs)
+        ):
+            index.add(scene)
+        labels = image_dedupe.duplicate_labels(index, mode, distance)
+        report.update(scenes_in=len(index), groups=image_dedupe.group_report(index, labels))
+        stage = image_dedupe.ImageDedupeStage(labels, fingerprints.computed, report)
+        run_job(readable, [stage], sink, progress=progress, description="Writing")
+    return report
+
+
 def tile_file(
     inputs: Any,
     output: Any,
@@ -95,6 +147,7 @@ def tile_file(
     engine: Engine | None = None,
     image_format: str = "keep",
     quality: int | None = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira tile`: tarball(s) → sub-crops or grid tiles → a tarball (every piece encoded
     once, as `Encoding(image_format, quality)` says, by `engine`, default `jobs` local
@@ -105,6 +158,7 @@ def tile_file(
     report: dict[str, Any] = {"output": os.fspath(output)}
     encoding = Encoding(image_format, quality)
     stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report, encoding)
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     source = _tar_sources(inputs)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
@@ -130,6 +184,7 @@ def save_augmented(
     engine: Engine | None = None,
     progress: ProgressArg = None,
     image_format: str = "keep",
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira augment`: the augmented stream to a tarball atomically; the report.
 
@@ -162,6 +217,7 @@ def save_augmented(
         encoding=encoding,
         report=report,
     )
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Augmenting")
     report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))
@@ -182,6 +238,7 @@ def save_placeholder(
     progress: ProgressArg = None,
     image_format: str = "png",
     quality: int | None = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`SceneCollection.save_placeholder(filename, colormap)`, streaming: the placeholder of
     every scene to a tarball (atomically), encoded as `Encoding(image_format, quality)`
@@ -192,6 +249,7 @@ def save_placeholder(
 
     report: dict[str, Any] = {"output": os.fspath(filename)}
     stage = PlaceholderStage(colormap, background, report, Encoding(image_format, quality))
+    _skipping(stage, skip_undecodable, report)
     sink = TarSink(
         filename,
         force=force,
@@ -221,6 +279,7 @@ def render_scenes(
     quality: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira render`: `OUT_DIR/<key>.<ext>` per scene, encoded as `Encoding(image_format,
     quality)` says (JPEG by default), and `OUT_DIR/contact-sheet.jpg` of the
@@ -232,6 +291,7 @@ def render_scenes(
     report: dict[str, Any] = {"output": str(out_dir)}
     encoding = Encoding(image_format, quality)
     stage = RenderStage(limit, labels, opaque, encoding, colormap, sheet_size, report)
+    _skipping(stage, skip_undecodable, report)
     sink = FolderSink(out_dir, force=force, inputs=[*source_inputs(scenes), *inputs])
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Rendering")
@@ -248,9 +308,12 @@ def import_qsl(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a tarball (atomic, byte-deterministic); image
-    members are the image files' bytes, untouched. Returns the report."""
+    members are the image files' bytes, untouched; with `fingerprint`, records carry each
+    image's fingerprint (computed by `jobs` processes). Returns the report."""
     from mira.formats.qsl import iter_qsl
 
     report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
@@ -262,7 +325,43 @@ def import_qsl(
         format=format,
         shard_size=shard_size,
     )
-    run_job(scenes, [], sink, progress=progress, description="Importing")
+    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
+    return report
+
+
+def _fingerprinting(fingerprint: bool, jobs: int | None, report: dict[str, Any]):
+    """The stages and engine of an import: a `FingerprintStage` on `jobs` processes when
+    asked for, else nothing (and nothing decoded)."""
+    if not fingerprint:
+        return [], local_engine(1)
+    from mira.ops.fingerprint import FingerprintStage
+
+    return [FingerprintStage(report)], local_engine(jobs)
+
+
+def fingerprint_file(
+    inputs: Any,
+    output: Any,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira fingerprint`: tarball(s) → the same scenes, each record with its image's
+    fingerprint (computed by `engine`, default `jobs` local processes; scenes that have
+    one keep it undecoded), images copied byte for byte. Returns the report."""
+    from mira.ops.fingerprint import FingerprintStage
+
+    report: dict[str, Any] = {"output": os.fspath(output)}
+    stage = FingerprintStage(report)
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    engine = engine or local_engine(jobs)
+    run_job(source, [stage], sink, engine=engine, progress=progress, description="Fingerprinting")
+    report["scenes"] = sum(report["fingerprints"].values())
     return report
 
 
@@ -280,8 +379,14 @@ def split_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    similar: int | None = None,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     """Split tarball(s) into one tarball per part, streaming, without decoding an image.
+
+    Exact duplicate images stay in one part; with `similar` (a Hamming distance),
+    near-duplicates too (this needs stored fingerprints, see `fingerprint_file`). A part
+    left empty is an error unless `allow_empty` (see `mira.ops.split_safety`).
 
     Pass 1 reads the records to collect the KEY values and decides; pass 2 re-reads and
     writes every part in one sweep, copying scenes as stored. Standard input ("-") is
@@ -291,6 +396,7 @@ def split_file(
     """
     from mira.ops import split
     from mira.ops.keys import parse_key
+    from mira.ops.near_duplicates import check_distance
 
     weights = split.check_sizes(sizes)
     names = split.part_names(names, len(weights))
@@ -298,6 +404,8 @@ def split_file(
         if text is not None:
             parse_key(text)
     split.check_preserve_key(preserve)
+    if similar is not None:
+        check_distance(similar)
     source = _tar_sources(inputs)
     outputs = split.output_paths(source.inputs, names, out_dir)
     sinks = [
@@ -316,6 +424,8 @@ def split_file(
             preserve,
             missing,
             where=", ".join(source.inputs),
+            similar=similar,
+            allow_empty=allow_empty,
         )
         part_of = split.part_of(parts)
         tally = split.SplitTally(part_of, len(names))
@@ -328,6 +438,7 @@ def split_file(
         "stratify": stratify,
         "group": group,
         "preserve": preserve,
+        "group_similar": similar,
     }
     return split.split_report(options, names, outputs, parts, values, tally)
 
@@ -344,25 +455,29 @@ def import_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """`mira import FORMAT`: a labelling tool's or trainer's files → a tarball (atomic;
-    image bytes untouched). `options` are the format's own (see
-    `mira.formats.interchange.OPTIONS`). Returns the format reader's report."""
+    image bytes untouched; with `fingerprint`, as for `import_qsl`). `options` are the
+    format's own (see `mira.formats.interchange.OPTIONS`). Returns the format reader's
+    report."""
     from mira.formats import interchange
     from mira.ops.scene_keys import PrefixKeys
 
     options = interchange.check_options("import", source_format, options)
     read = interchange.importer(source_format)
-    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"format": source_format, "output": os.fspath(output)}
+    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    stages = [PrefixKeys(key_prefix), *stages] if key_prefix else stages
     scenes = read(
         source, images_dir=images_dir, skip_missing=skip_missing, report=report, **options
     )
     sink = TarSink(
         output, force=force, inputs=[os.fspath(source)], format=format, shard_size=shard_size
     )
-    run_job(scenes, stages, sink, progress=progress, description="Importing")
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
     return report
 
 

@@ -19,6 +19,7 @@ from mira_cli.options import (
     RayAddressOpt,
     SeedOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
@@ -66,6 +67,7 @@ def run(
     quality: QualityOpt = None,
     engine: EngineOpt = EngineName.local,
     ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -91,6 +93,7 @@ def run(
         seed=seed,
         engine=engine_option(engine, jobs, ray_address),
         force=force,
+        skip_undecodable=skip_undecodable,
         progress=output.progress,
         **writer_options(tar_format, shard_size),
         **encoding,
@@ -103,4 +106,5 @@ def run(
         tables.append(output.encoded_table(report["encoded"]))
     if dropped:
         tables.append(output.Table("Dropped by visibility", ["category", "annotations"], dropped))
+    tables += output.undecodable_tables(report)
     output.emit(report, tables, json_mode, output=out)

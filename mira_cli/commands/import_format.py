@@ -8,7 +8,9 @@ import typer
 from mira.formats.interchange import IMPORTS
 from mira_cli import output
 from mira_cli.options import (
+    FingerprintOpt,
     ForceOpt,
+    JobsOpt,
     JsonOpt,
     OutputOpt,
     ShardSizeOpt,
@@ -69,6 +71,8 @@ def run(
     skip_missing: SkipMissingOpt = False,
     key_prefix: KeyPrefixOpt = None,
     label_key: LabelKeyOpt = None,
+    fingerprint: FingerprintOpt = False,
+    jobs: JobsOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -94,6 +98,8 @@ def run(
         images_dir=images_dir,
         skip_missing=skip_missing,
         key_prefix=_key_prefix(key_prefix),
+        fingerprint=fingerprint,
+        jobs=jobs,
         force=force,
         progress=output.progress,
         **writer_options(tar_format, shard_size),

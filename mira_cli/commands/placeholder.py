@@ -18,6 +18,7 @@ from mira_cli.options import (
     QualityOpt,
     RayAddressOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
@@ -67,6 +68,7 @@ def run(
     jobs: JobsOpt = None,
     engine: EngineOpt = EngineName.local,
     ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
@@ -85,6 +87,7 @@ def run(
         force=force,
         progress=output.progress,
         engine=engine_option(engine, jobs, ray_address),
+        skip_undecodable=skip_undecodable,
         **writer_options(tar_format, shard_size),
         **encoding,
     )
@@ -94,4 +97,5 @@ def run(
         ["category", "colour"],
         rows,
     )
-    output.emit(report, [table, output.encoded_table(report["encoded"])], json_mode, output=out)
+    tables = [table, output.encoded_table(report["encoded"]), *output.undecodable_tables(report)]
+    output.emit(report, tables, json_mode, output=out)

@@ -15,6 +15,7 @@ from mira_cli.options import (
     JsonOpt,
     QualityOpt,
     RayAddressOpt,
+    SkipUndecodableOpt,
     encoding_options,
     engine_option,
     image_format_option,
@@ -54,6 +55,7 @@ def run(
     jobs: JobsOpt = None,
     engine: EngineOpt = EngineName.local,
     ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -72,9 +74,9 @@ def run(
     report = render_scenes(
         TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
         force=force, colormap=colormap, engine=engine_option(engine, jobs, ray_address),
-        progress=partial(output.progress, total=limit), **encoding,
+        progress=partial(output.progress, total=limit), skip_undecodable=skip_undecodable,
+        **encoding,
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]
-    output.emit(
-        report, [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)], json_mode
-    )
+    tables = [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)]
+    output.emit(report, tables + output.undecodable_tables(report), json_mode)

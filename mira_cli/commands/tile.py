@@ -19,6 +19,7 @@ from mira_cli.options import (
     QualityOpt,
     RayAddressOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
     encoding_options,
@@ -89,6 +90,7 @@ def run(
     jobs: JobsOpt = None,
     engine: EngineOpt = EngineName.local,
     ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -108,6 +110,7 @@ def run(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
         force, output.progress, **writer_options(tar_format, shard_size), **encoding,
         engine=engine_option(engine, jobs, ray_address),
+        skip_undecodable=skip_undecodable,
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [
@@ -116,4 +119,5 @@ def run(
     ]
     title = f"Tiled {scenes['in']} scenes into {scenes['out']} ({mode.value}, max {max_size} px)"
     table = output.Table(title, ["", "in", "out", "dropped (visibility)"], rows)
-    output.emit(report, [table, output.encoded_table(report["encoded"])], json_mode, output=out)
+    tables = [table, output.encoded_table(report["encoded"]), *output.undecodable_tables(report)]
+    output.emit(report, tables, json_mode, output=out)
