@@ -73,11 +73,12 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
+                --key-prefix) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --key-prefix --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -57,6 +57,7 @@ complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s o -l output -r -
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l label-key -x -d 'Region configuration whose options are the categories (default: the only one in the project).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l base-dir -x -a '(__fish_complete_directories)' -d 'Folder that relative image paths start from (default: the project file\'s folder).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l skip-missing -d 'Skip (and count) items whose image file is missing.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'

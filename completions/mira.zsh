@@ -55,6 +55,7 @@ _mira_import_qsl() {
         '--label-key[Region configuration whose options are the categories (default\: the only one in the project).]:KEY: ' \
         '--base-dir[Folder that relative image paths start from (default\: the project file'\''s folder).]:DIR:_files -/' \
         '--skip-missing[Skip (and count) items whose image file is missing.]' \
+        '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \

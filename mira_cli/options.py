@@ -43,6 +43,21 @@ def key_option(value: str | None) -> str | None:
     return None if value is None else usage_check(lambda: parse_key(value).text)
 
 
+def _key_prefix(value: str | None) -> str | None:
+    from mira.ops.scene_keys import check_key_prefix
+
+    return usage_check(lambda: check_key_prefix(value), "--key-prefix") or None
+
+
+KeyPrefixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key-prefix",
+        metavar="P",
+        callback=_key_prefix,
+        help="Put P in front of every scene key (000000 → P000000).",
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")

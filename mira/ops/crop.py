@@ -111,9 +111,10 @@ def crop_pixels(
     window: Window,
     min_visibility: float = 0.0,
     metadata: dict[str, Any] | None = None,
+    key: str | None = None,
 ) -> tuple[Scene, int]:
     """A crop of `scene` whose unmasked pixels are already decoded (`pixels`); returns the
-    new scene (key None, image to encode like the source) and the visibility drop count."""
+    new scene (keyed `key`, image to encode like the source) and the visibility drop count."""
     x1, y1, x2, y2 = window
     annotations, dropped = crop_annotations(scene.annotations, window, min_visibility)
     format, quality = encoding_for(scene.image_source)
@@ -123,7 +124,7 @@ def crop_pixels(
         annotations=annotations,
         masks=shift_masks(scene.masks, -x1, -y1),
         metadata=scene.metadata if metadata is None else metadata,
-        key=None,
+        key=key,
     )
     return new, dropped
 

@@ -1,8 +1,19 @@
 """Scene keys that stay unique when collections are combined: prefixes and derived keys.
 
 A key names a scene's members in a tarball (``KEY.json``, ``KEY.jpg``), so it must be a
-safe member name. Importers number scenes ``000000``, ``000001``, ...; a prefix (``--key-
-prefix cam1-``) keeps the keys of two imports apart.
+safe member name: letters, digits, '_' and '-' (`mira.core.scene.check_key`). The rules:
+
+- Importers number scenes ``000000``, ``000001``, ... in the source's order; a prefix
+  (``--key-prefix cam1-``) keeps the keys of two imports apart: ``cam1-000000``.
+- A scene without a key is named by its position in the stream it came in, six digits
+  (``000003``), as a writer would number it (`stream_key`).
+- Derived scenes derive their key from their source's: a tile is
+  ``<key>-<x>-<y>`` with its offset zero-padded to five digits (``000012-00512-00000``,
+  `mira.ops.tiling.tile_key`), an augmented copy ``<key>-aug<NN>`` (``000012-aug01``,
+  `mira.ops.augment_stream.copy_key`). So the outputs of tile, augment and import can be
+  merged without clashes, and keys of one source sort together.
+- `mira merge` puts a prefix per input in front (``--prefix-keys auto``: the file stem
+  and '-').
 """
 
 from __future__ import annotations
@@ -14,20 +25,25 @@ from typing import Any
 from mira.errors import ValidationError
 from mira.pipeline.stage import Stage, as_scene
 
-_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def check_key_prefix(prefix: str | None) -> str:
-    """A prefix made of letters, digits, '.', '_' and '-' (not starting with '.' or '-'),
-    so prefixed keys stay safe member names; "" or None means no prefix."""
+    """A prefix made of letters, digits, '_' and '-' (not starting with '_' or '-'), so
+    prefixed keys stay safe member names; "" or None means no prefix."""
     if not prefix:
         return ""
     if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise ValidationError(
-            f"key prefix {prefix!r} must be letters, digits, '.', '_' or '-', "
+            f"key prefix {prefix!r} must be letters, digits, '_' or '-', "
             "starting with a letter or digit"
         )
     return prefix
+
+
+def stream_key(key: str | None, index: int) -> str:
+    """A scene's key, or for a scene without one its position in the stream (``000003``)."""
+    return key if key is not None else f"{index:06d}"
 
 
 class PrefixKeys(Stage):
@@ -39,5 +55,4 @@ class PrefixKeys(Stage):
     def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
         for index, item in enumerate(items):
             scene = as_scene(item)
-            key = scene.key if scene.key is not None else f"{index:06d}"
-            yield scene.assign(key=f"{self.prefix}{key}")
+            yield scene.assign(key=f"{self.prefix}{stream_key(scene.key, index)}")

@@ -232,11 +232,15 @@ def import_qsl(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    key_prefix: str | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a tarball (atomic, byte-deterministic); image
-    members are the image files' bytes, untouched. Returns the report."""
+    members are the image files' bytes, untouched; `key_prefix` goes in front of every
+    key. Returns the report."""
     from mira.formats.qsl import iter_qsl
+    from mira.ops.scene_keys import PrefixKeys
 
+    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
     scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
     sink = TarSink(
@@ -246,7 +250,7 @@ def import_qsl(
         format=format,
         shard_size=shard_size,
     )
-    run_job(scenes, [], sink, progress=progress, description="Importing")
+    run_job(scenes, stages, sink, progress=progress, description="Importing")
     return report
 
 

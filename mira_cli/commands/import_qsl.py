@@ -8,6 +8,7 @@ from mira_cli import output
 from mira_cli.options import (
     ForceOpt,
     JsonOpt,
+    KeyPrefixOpt,
     OutputOpt,
     ShardSizeOpt,
     TarFormat,
@@ -47,6 +48,7 @@ def run(
     label_key: LabelKeyOpt = None,
     base_dir: BaseDirOpt = None,
     skip_missing: SkipMissingOpt = False,
+    key_prefix: KeyPrefixOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -71,6 +73,7 @@ def run(
         force,
         output.progress,
         **writer_options(tar_format, shard_size),
+        key_prefix=key_prefix,
     )
     rows = [[name, c["annotations"], c["labels"]] for name, c in report["categories"].items()]
     rows.append(["total", report["annotations"], report["labels"]])
