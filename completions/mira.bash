@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe filter import import-qsl merge placeholder remap render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -53,6 +53,26 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        filter)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --categories) :; return ;;
+                --drop-categories) :; return ;;
+                --where) :; return ;;
+                --min-annotations) :; return ;;
+                --min-area) :; return ;;
+                --with-labels) :; return ;;
+                --sample) :; return ;;
+                --seed) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --categories --drop-categories --where --min-annotations --min-area --with-labels --sample --seed --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
@@ -83,6 +103,20 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        merge)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --prefix-keys) :; return ;;
+                --duplicate-images) mapfile -t COMPREPLY < <(compgen -W "keep drop" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --prefix-keys --duplicate-images --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         placeholder)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
@@ -94,6 +128,20 @@ _mira() {
             esac
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        remap)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --map) _mira_files -f; return ;;
+                --unmapped) mapfile -t COMPREPLY < <(compgen -W "keep drop error" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --map --unmapped --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

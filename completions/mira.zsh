@@ -33,6 +33,25 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_filter() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--categories[Keep only annotations of these categories.]:A,B: ' \
+        '--drop-categories[Drop the annotations of these categories.]:A,B: ' \
+        '*--where[Keep scenes whose metadata value equals (=) or differs from (!=) VALUE; repeat for several conditions, all of which must hold.]:metadata.PATH=VALUE: ' \
+        '--min-annotations[Keep scenes with at least N annotations.]:N: ' \
+        '--min-area[Drop annotations smaller than PX pixels².]:PX: ' \
+        '--with-labels[Keep scenes with an image-level label in L (A,B).]:L: ' \
+        '--sample[Keep exactly N of the scenes left, drawn by --seed.]:N: ' \
+        '--seed[Random seed; the same seed gives the same output.]:N: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_import() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -64,6 +83,19 @@ _mira_import_qsl() {
         '*:PROJECT.json:_files'
 }
 
+_mira_merge() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '*--prefix-keys[Key prefixes\: none (default), auto (each input'\''s file stem and '\''-'\''), or one prefix per input.]:auto|none|P ...: ' \
+        '--duplicate-images[Exact duplicate images after the first\: keep them (counted) or drop them.]:keep|drop:(keep drop)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -73,6 +105,19 @@ _mira_placeholder() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
+_mira_remap() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--map[YAML mapping of category → new name (rename or merge) or null (drop).]:MAP.yaml:_files' \
+        '--unmapped[Categories the map does not name\: keep them (after the map'\''s), drop them, or fail.]:keep|drop|error:(keep drop error)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -143,9 +188,12 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'filter:Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
+        'merge:Concatenate collections: categories unioned by name, keys kept unique by prefixes.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
+        'remap:Rename, merge and drop categories by a map file, in annotations and labels.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
         'split:Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
         'stats:Scenes, annotations and labels per category, image and annotation sizes, problems.'
@@ -164,9 +212,12 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                filter) _mira_filter ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
+                merge) _mira_merge ;;
                 placeholder) _mira_placeholder ;;
+                remap) _mira_remap ;;
                 render) _mira_render ;;
                 split) _mira_split ;;
                 stats) _mira_stats ;;

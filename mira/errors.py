@@ -2,6 +2,7 @@
 
     MiraError                      base: the CLI prints "error: <message>" and exits 1
      ├── ValidationError           an object or argument is invalid (also a ValueError)
+     │    └── OptionError          an option's value does not fit the data it is applied to
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
@@ -19,6 +20,16 @@ class MiraError(Exception):
 
 class ValidationError(MiraError, ValueError):
     """An object or argument is invalid."""
+
+
+class OptionError(ValidationError):
+    """An option's value does not fit the data (a category the input does not have, a
+    sample larger than the collection): the CLI reports it as a usage error (exit 2).
+    `option` is the library argument it concerns, e.g. "categories"."""
+
+    def __init__(self, message: str, option: str = "") -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class FormatError(MiraError):

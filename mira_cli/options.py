@@ -1,6 +1,7 @@
 """Option declarations shared by every command, so the commands look and behave alike."""
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Annotated, TypeVar
 
@@ -34,6 +35,20 @@ def usage_check(check: Callable[[], T], option: str | None = None) -> T:
         return check()
     except ValidationError as error:
         raise typer.BadParameter(str(error), param_hint=option and f"'{option}'") from None
+
+
+@contextlib.contextmanager
+def option_errors(flags: dict[str, str]) -> Iterator[None]:
+    """Inside, an `OptionError` (an option's value that does not fit the data, found while
+    reading it) becomes a usage error (exit 2) naming its flag: `flags` maps the library
+    argument to the flag, e.g. {"categories": "--categories"}."""
+    from mira.errors import OptionError
+
+    try:
+        yield
+    except OptionError as error:
+        flag = flags.get(error.option)
+        raise typer.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
 
 
 def key_option(value: str | None) -> str | None:
