@@ -104,27 +104,32 @@ def run(
 
 def _tables(report: dict[str, Any]) -> list[output.Table]:
     records, duplicates = report["records"], report["duplicate_images"]
-    title = (
-        f"Merged {len(report['inputs'])} inputs into {report['scenes']} scenes "
-        f"({records['copied']} copied as stored, {records['rewritten']} with new records; "
-        f"{duplicates['count']} duplicate images)"
-    )
     inputs = [[i["path"], i["prefix"] or "-", i["scenes"]] for i in report["inputs"]]
     categories = [
         [name, c["annotations"], ", ".join(c["inputs"])] for name, c in report["categories"].items()
     ]
-    tables = [
-        output.Table(title, ["input", "key prefix", "scenes"], inputs),
-        output.Table("Categories (union)", ["category", "annotations", "in inputs"], categories),
+    counts = [
+        ["copied as stored", records["copied"]],
+        ["with new records", records["rewritten"]],
+        ["duplicate images", duplicates["count"]],
+        ["duplicates dropped", duplicates["dropped"]],
     ]
-    if duplicates["count"]:
-        verb = "dropped" if duplicates["dropped"] else "kept"
+    tables = [
+        output.Table(
+            f"Merged {len(inputs)} inputs into {report['scenes']} scenes",
+            ["input", "key prefix", "scenes"],
+            inputs,
+        ),
+        output.Table("Categories (union)", ["category", "annotations", "in inputs"], categories),
+        output.Table("Scenes", ["what", "count"], counts),
+    ]
+    if duplicates["examples"]:
         examples = [
             [e["key"], e["input"], e["same_as"], e["same_as_input"]] for e in duplicates["examples"]
         ]
         tables.append(
             output.Table(
-                f"Exact duplicate images ({verb}; first {len(examples)})",
+                "Duplicate images (first examples)",
                 ["key", "input", "same image as", "in"],
                 examples,
             )

@@ -81,10 +81,7 @@ def run(
 
 def _tables(report: dict[str, Any]) -> list[output.Table]:
     scenes, a, lb = report["scenes"], report["annotations"], report["labels"]
-    title = (
-        f"Remapped {scenes['in']} scenes ({scenes['copied']} copied as stored, "
-        f"{scenes['rewritten']} with new records)"
-    )
+    title = f"Remapped {scenes['in']} scenes ({scenes['rewritten']} with new records)"
     mapped = [
         [name, c["to"] or "(dropped)", c["annotations"], c["labels"]]
         for name, c in report["from"].items()
@@ -93,9 +90,5 @@ def _tables(report: dict[str, Any]) -> list[output.Table]:
     result.append(["total", a["out"], lb["out"]])
     return [
         output.Table(title, ["category", "becomes", "annotations", "labels"], mapped),
-        output.Table(
-            f"Output categories ({a['dropped']} annotations, {lb['dropped']} labels dropped)",
-            ["category", "annotations", "labels"],
-            result,
-        ),
+        output.Table("Output categories", ["category", "annotations", "labels"], result),
     ]

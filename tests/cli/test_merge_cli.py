@@ -3,6 +3,7 @@ images, byte-identical reruns, bad input."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tarfile
@@ -205,4 +206,51 @@ def test_a_broken_input_leaves_no_output(mira, inputs, tmp_path: Path) -> None:
     result = mira("merge", cam1, broken, "-o", out, "--prefix-keys", "auto")
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {broken}: ")
+    assert not out.exists()
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample" / "project.json"
+
+
+def test_derived_keys_let_outputs_of_other_commands_merge(mira, tmp_path: Path) -> None:
+    """Two imports with --key-prefix, and tiles of one of them, merge without a clash."""
+    cam1, cam2, tiles = tmp_path / "cam1.tar", tmp_path / "cam2.tar", tmp_path / "tiles.tar"
+    for path, prefix in ((cam1, "cam1-"), (cam2, "cam2-")):
+        assert mira("import-qsl", SAMPLE, "-o", path, "--key-prefix", prefix).returncode == 0
+    result = mira("tile", cam1, "-o", tiles, "--max-size", "200", "--mode", "grid")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "all.tar"
+    result = mira("merge", cam1, cam2, tiles, "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [i["scenes"] for i in report["inputs"]] == [14, 14, 84]
+    assert report["records"] == {"copied": 112, "rewritten": 0}
+    assert report["duplicate_images"]["count"] == 14  # the same sample imported twice
+    found = [s.key for s in iter_scenes(out)]
+    assert len(found) == len(set(found)) == 112
+    assert found[:2] == ["cam1-000000", "cam1-000001"] and found[28] == "cam1-000000-00000-00000"
+
+
+def test_a_bad_record_is_found_while_merging_and_nothing_is_written(mira, inputs, tmp_path):
+    cam1, _ = inputs
+    bad = tmp_path / "bad.tar"
+    with tarfile.open(cam1) as source, tarfile.open(bad, "w", format=tarfile.USTAR_FORMAT) as tar:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name.endswith(".json"):
+                record = json.loads(data)
+                record["key"], record["image"] = "x-" + record["key"], "x-" + record["image"]
+                if member.name == "000001.json":
+                    record["annotations"][0]["category"] = "ghost"
+                data = json.dumps(record).encode()
+            member.name = "x-" + member.name
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    out = tmp_path / "out.tar"
+    result = mira("merge", cam1, bad, "-o", out)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: {bad}: member x-000001.json: annotation 0: category 'ghost' is not in the "
+        "scene's categories ['car', 'person']\n"
+    )
     assert not out.exists()
