@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from mira_cli.conversion import Command
+from typer.core import TyperCommand
 
 Accepts = Callable[[str, list[str]], bool]
 
@@ -43,7 +43,7 @@ def spread_values(args: list[str], accepts: Mapping[str, Accepts]) -> list[str]:
     return result
 
 
-class SpreadCommand(Command):
+class SpreadCommand(TyperCommand):
     """A command whose flags in `accepts` take several values after one flag."""
 
     accepts: ClassVar[Mapping[str, Accepts]] = {}

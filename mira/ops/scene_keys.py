@@ -29,8 +29,8 @@ _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def check_key_prefix(prefix: str | None) -> str:
-    """A prefix made of letters, digits, '_' and '-' (not starting with '_' or '-'), so
-    prefixed keys stay safe member names; "" or None means no prefix."""
+    """A prefix made of letters, digits, '_' and '-' (starting with a letter or digit),
+    so prefixed keys stay safe member names; "" or None means no prefix."""
     if not prefix:
         return ""
     if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
