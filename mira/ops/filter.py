@@ -174,38 +174,76 @@ class SceneFilter:
             return [name for name in names if name not in self.drop]
         return list(names)
 
-    def apply(self, scene: Scene) -> tuple[Scene, str | None]:
-        """The scene after step 1 (the same object when unchanged) and the reason step 2
-        drops it (None: kept)."""
-        if not self._checked:
-            self.check_categories(scene.categories.names)
-            self._checked = True
+    def select(self, scene: Scene) -> Selection:
+        """What steps 1 and 2 keep of `scene` (checking the options' categories against
+        those of the first scene asked about)."""
         names = scene.categories.names
+        if not self._checked:
+            self.check_categories(names)
+            self._checked = True
         kept = self.kept_categories(names)
-        annotations = [a for a in scene.annotations if a.category.name in kept]
-        if self.min_area is not None:
-            annotations = [a for a in annotations if a.area() >= self.min_area]
-        labels = [label for label in scene.labels if label.category.name in kept]
-        if (
+        annotations = [
+            i
+            for i, a in enumerate(scene.annotations)
+            if a.category.name in kept and (self.min_area is None or a.area() >= self.min_area)
+        ]
+        labels = [i for i, label in enumerate(scene.labels) if label.category.name in kept]
+        changed = (
             len(kept) != len(names)
             or len(annotations) != len(scene.annotations)
             or len(labels) != len(scene.labels)
-        ):
-            # categories first (nothing to convert: categories compare by name), then the items
-            bare = scene.assign(categories=kept, annotations=[], labels=[])
-            scene = bare.assign(annotations=annotations, labels=labels)
-        return scene, self._reason(scene)
+        )
+        reason = self._reason(scene, [scene.labels[i] for i in labels], len(annotations))
+        return Selection(kept, annotations, labels, changed, reason)
 
-    def _reason(self, scene: Scene) -> str | None:
+    def apply(self, scene: Scene) -> tuple[Scene, str | None]:
+        """The scene after step 1 (the same object when unchanged) and the reason step 2
+        drops it (None: kept)."""
+        selection = self.select(scene)
+        return selection.scene(scene), selection.reason
+
+    def _reason(self, scene: Scene, labels: Sequence[Any], annotations: int) -> str | None:
         if not all(condition.holds(scene) for condition in self.where):
             return "where"
         if self.labels is not None and not any(
-            label.category.name in self.labels for label in scene.labels
+            label.category.name in self.labels for label in labels
         ):
             return "with_labels"
-        if self.min_annotations is not None and len(scene.annotations) < self.min_annotations:
+        if self.min_annotations is not None and annotations < self.min_annotations:
             return "min_annotations"
         return None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What steps 1 and 2 keep of one scene: its categories, the indices of its annotations
+    and labels, whether that changes it, and why step 2 drops it (None: kept)."""
+
+    categories: list[str]
+    annotations: list[int]
+    labels: list[int]
+    changed: bool
+    reason: str | None
+
+    def scene(self, scene: Scene) -> Scene:
+        """The scene with only what is kept (itself when nothing changes)."""
+        if not self.changed:
+            return scene
+        # categories first (nothing to convert: categories compare by name), then the items
+        bare = scene.assign(categories=self.categories, annotations=[], labels=[])
+        return bare.assign(
+            annotations=[scene.annotations[i] for i in self.annotations],
+            labels=[scene.labels[i] for i in self.labels],
+        )
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The same for the scene's native record (annotations and labels in its order)."""
+        return {
+            **record,
+            "categories": self.categories,
+            "annotations": [record["annotations"][i] for i in self.annotations],
+            "labels": [record["labels"][i] for i in self.labels],
+        }
 
 
 def _tally() -> dict[str, int]:
@@ -214,7 +252,9 @@ def _tally() -> dict[str, int]:
 
 class FilterStage(Stage):
     """Steps 1-3 over a stream, counting into a report as scenes go by. `sample` is the
-    mask of the scenes left after step 2 that step 3 keeps (None: all of them)."""
+    mask of the scenes left after step 2 that step 3 keeps (None: all of them). A kept
+    scene that changed is a native stored scene with its record edited when it came as
+    one, else a new `Scene`."""
 
     def __init__(self, criteria: SceneFilter, sample: Any = None) -> None:
         self.criteria = criteria
@@ -229,37 +269,45 @@ class FilterStage(Stage):
     def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
         for item in items:
             scene = as_scene(item)
-            result, reason = self.criteria.apply(scene)
+            selection = self.criteria.select(scene)
+            reason = selection.reason
             if reason is None:
                 if self.sample is not None:
                     if self.left >= len(self.sample):
-                        raise FormatError("the input changed between the two passes of the filter")
+                        raise _changed()
                     if not self.sample[self.left]:
                         reason = "sample"
                 self.left += 1
-            self._count(scene, None if reason else result, reason)
+            self._count(scene, selection, reason)
             if reason is None:
-                yield item if result is scene else result
+                record = getattr(item, "record", None)
+                if not selection.changed:
+                    yield item
+                elif record is not None:
+                    yield item.with_record(selection.record(record))
+                else:
+                    yield selection.scene(scene)
         if self.sample is not None and self.left != len(self.sample):
-            raise FormatError("the input changed between the two passes of the filter")
+            raise _changed()
 
-    def _count(self, before: Scene, after: Scene | None, reason: str | None) -> None:
-        for name in before.categories.names:
+    def _count(self, scene: Scene, selection: Selection, reason: str | None) -> None:
+        for name in scene.categories.names:
             if name not in self.categories:
                 self.categories[name] = {k: _tally() for k in ("scenes", "annotations", "labels")}
         self.scenes["before"] += 1
+        self._per_category(scene.annotations, scene.labels, "before")
         if reason is not None:
             self.dropped[reason] += 1
-        self._per_category(before, "before")
-        if after is not None:
-            self.scenes["kept"] += 1
-            self._per_category(after, "kept")
+            return
+        self.scenes["kept"] += 1
+        annotations = [scene.annotations[i] for i in selection.annotations]
+        self._per_category(annotations, [scene.labels[i] for i in selection.labels], "kept")
 
-    def _per_category(self, scene: Scene, column: str) -> None:
+    def _per_category(self, annotations: list[Any], labels: list[Any], column: str) -> None:
         present: set[str] = set()
         for kind, items, total in (
-            ("annotations", scene.annotations, self.annotations),
-            ("labels", scene.labels, self.labels),
+            ("annotations", annotations, self.annotations),
+            ("labels", labels, self.labels),
         ):
             total[column] += len(items)
             for item in items:
@@ -282,6 +330,10 @@ class FilterStage(Stage):
             "labels": self.labels,
             "categories": self.categories,
         }
+
+
+def _changed() -> FormatError:
+    return FormatError("the input changed between the two passes of the filter")
 
 
 def check_sample(sample: Any) -> int | None:

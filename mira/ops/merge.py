@@ -190,18 +190,18 @@ class MergeStage(Stage):
         scene = as_scene(item)  # checks the record
         for annotation in scene.annotations:
             self.annotations[annotation.category.name] += 1
-        if not prefix and scene.categories.names == self.union:
+        key = prefix + stream_key(scene.key, position)
+        if key == scene.key and scene.categories.names == self.union:
             self.records["copied"] += 1
             return item
         self.records["rewritten"] += 1
         record = getattr(item, "record", None)
         if record is not None:
-            key = prefix + record["key"]
             image = f"{key}.{record['image'].partition('.')[2]}"
             return item.with_record(
                 {**record, "key": key, "image": image, "categories": self.union}
             )
-        return scene.assign(categories=self.union, key=prefix + stream_key(scene.key, position))
+        return scene.assign(categories=self.union, key=key)
 
 
 def _changed() -> FormatError:
@@ -242,8 +242,8 @@ def merge_collections(
     (a scene without a key is named by its position). Shared keys are an error."""
     from mira.core import SceneCollection
 
-    if isinstance(prefix_keys, str):
-        raise ValidationError("prefix_keys must be one prefix per collection, not a string")
+    if isinstance(prefix_keys, str) or list(prefix_keys or ()) in (["auto"], ["none"]):
+        raise ValidationError("prefix_keys must be one prefix per collection (or None)")
     labels = [f"collection {i}" for i in range(len(collections))]
     prefixes = input_prefixes(labels, prefix_keys)
     union: dict[str, None] = {}

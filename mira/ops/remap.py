@@ -89,7 +89,7 @@ class Remapping:
     def __init__(self, mapping: Mapping[str, str | None], unmapped: str = "keep") -> None:
         self.mapping = check_map(mapping)
         self.unmapped = check_unmapped(unmapped)
-        self._plans: dict[tuple[str, ...], tuple[Any, dict[str, Any]]] = {}
+        self._plans: dict[tuple[str, ...], Plan] = {}
         self._checked = False
 
     def check_categories(self, names: Sequence[str]) -> None:
@@ -123,38 +123,69 @@ class Remapping:
         kept = [targets[name] for name in names if name not in self.mapping]
         return list(dict.fromkeys([*mapped, *(name for name in kept if name is not None)]))
 
-    def _plan(self, names: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
-        """Categories and old name → new Category (or None) for one category list."""
-        if names not in self._plans:
+    def plan(self, names: Sequence[str]) -> Plan:
+        """What the map does to scenes whose categories are `names` (checking the map
+        against the first categories asked about)."""
+        key = tuple(names)
+        if key not in self._plans:
             from mira.core import Categories
 
+            if not self._checked:
+                self.check_categories(names)
+                self._checked = True
             categories = Categories(self.categories(names))
-            self._plans[names] = (
-                categories,
-                {
-                    old: None if new is None else categories[new]
-                    for old, new in self.targets(names).items()
-                },
-            )
-        return self._plans[names]
+            convert = {
+                old: None if new is None else categories[new]
+                for old, new in self.targets(names).items()
+            }
+            self._plans[key] = Plan(categories, convert, names)
+        return self._plans[key]
 
     def apply(self, scene: Scene) -> Scene:
         """The scene with its annotations and labels remapped (the same object when the
         map leaves it as it is)."""
-        names = tuple(scene.categories.names)
-        if not self._checked:
-            self.check_categories(names)
-            self._checked = True
-        categories, convert = self._plan(names)
-        if categories.names == list(names) and all(
-            convert[name] is not None and convert[name].name == name for name in names
-        ):
+        return self.plan(scene.categories.names).scene(scene)
+
+
+class Plan:
+    """The map applied to one list of categories: the new `categories` and, per old name,
+    the new `Category` or None (dropped)."""
+
+    def __init__(self, categories: Any, convert: dict[str, Any], names: Sequence[str]) -> None:
+        self.categories = categories
+        self.convert = convert
+        self.unchanged = categories.names == list(names) and all(
+            new is not None and new.name == old for old, new in convert.items()
+        )
+
+    def scene(self, scene: Scene) -> Scene:
+        if self.unchanged:
             return scene
-        annotations = _moved(scene.annotations, convert)
-        labels = _moved(scene.labels, convert)
+        annotations = _moved(scene.annotations, self.convert)
+        labels = _moved(scene.labels, self.convert)
         # categories first (nothing to convert), then the items already bound to them
-        bare = scene.assign(categories=categories, annotations=[], labels=[])
+        bare = scene.assign(categories=self.categories, annotations=[], labels=[])
         return bare.assign(annotations=annotations, labels=labels)
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The same for the scene's (checked) native record."""
+
+        def moved(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for item in items:
+                new = self.convert[item["category"]]
+                if new is not None:
+                    out.append(
+                        item if new.name == item["category"] else {**item, "category": new.name}
+                    )
+            return out
+
+        return {
+            **record,
+            "categories": self.categories.names,
+            "annotations": moved(record["annotations"]),
+            "labels": moved(record["labels"]),
+        }
 
 
 def _moved(items: Sequence[Any], convert: Mapping[str, Any]) -> list[Any]:
@@ -169,7 +200,8 @@ def _moved(items: Sequence[Any], convert: Mapping[str, Any]) -> list[Any]:
 
 
 class RemapStage(Stage):
-    """`Remapping.apply` over a stream, counting per category as scenes go by."""
+    """The map over a stream, counting per category as scenes go by. A scene it changes is
+    a native stored scene with its record edited when it came as one, else a new `Scene`."""
 
     def __init__(self, remapping: Remapping) -> None:
         self.remapping = remapping
@@ -179,25 +211,31 @@ class RemapStage(Stage):
 
     def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
         for item in items:
-            scene = as_scene(item)
-            result = self.remapping.apply(scene)
-            self._count(scene, result)
-            yield item if result is scene else result
+            scene = as_scene(item)  # checks the record
+            plan = self.remapping.plan(scene.categories.names)
+            self._count(scene, plan)
+            record = getattr(item, "record", None)
+            if plan.unchanged:
+                yield item
+            elif record is not None:
+                yield item.with_record(plan.record(record))
+            else:
+                yield plan.scene(scene)
 
-    def _count(self, before: Scene, after: Scene) -> None:
+    def _count(self, scene: Scene, plan: Plan) -> None:
         self.scenes["in"] += 1
-        self.scenes["copied" if after is before else "rewritten"] += 1
-        targets = self.remapping.targets(before.categories.names)
-        for name in before.categories.names:
-            if name not in self.inputs:
-                self.inputs[name] = {"to": targets[name], "annotations": 0, "labels": 0}
-        for name in after.categories.names:
+        self.scenes["copied" if plan.unchanged else "rewritten"] += 1
+        for old, new in plan.convert.items():
+            if old not in self.inputs:
+                self.inputs[old] = {"to": new and new.name, "annotations": 0, "labels": 0}
+        for name in plan.categories.names:
             self.outputs.setdefault(name, {"annotations": 0, "labels": 0})
         for kind in ("annotations", "labels"):
-            for item in getattr(before, kind):
+            for item in getattr(scene, kind):
                 self.inputs[item.category.name][kind] += 1
-            for item in getattr(after, kind):
-                self.outputs[item.category.name][kind] += 1
+                new = plan.convert[item.category.name]
+                if new is not None:
+                    self.outputs[new.name][kind] += 1
 
     def report(self) -> dict[str, Any]:
         totals = {

@@ -142,5 +142,7 @@ def test_merge_refuses_shared_keys_unless_prefixed() -> None:
     merged = one.merge(two, prefix_keys=["a-", "b-"])
     assert [s.key for s in merged] == ["a-000000", "a-000001", "b-000000"]
     assert [s.key for s in one.merge(one.assign(scenes=[]))] == ["000000", None]
-    with pytest.raises(ValidationError, match="one prefix per collection, not a string"):
+    with pytest.raises(ValidationError, match=r"one prefix per collection \(or None\)$"):
         one.merge(two, prefix_keys="auto")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"one prefix per collection \(or None\)$"):
+        one.merge(prefix_keys=["auto"])
