@@ -104,7 +104,7 @@ def run(
 
     Example: mira filter data.tar -o cars.tar --categories car --sample 500
 
-    Python: mira.ops.filter.filter_collection(collection, ...), SceneCollection.filter.
+    Python: mira.ops.filter.filter_collection / mira.pipeline.jobs.filter_file.
     """
     from mira.ops.filter import SceneFilter
     from mira.pipeline.jobs import filter_file

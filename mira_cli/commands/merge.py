@@ -83,7 +83,7 @@ def run(
 
     Example: mira merge cam1.tar cam2.tar -o all.tar --prefix-keys auto
 
-    Python: SceneCollection.merge(*others, prefix_keys), mira.ops.merge.
+    Python: SceneCollection.merge(*others, prefix_keys), mira.pipeline.jobs.merge_files.
     """
     from mira.ops.merge import input_prefixes
     from mira.pipeline.jobs import merge_files

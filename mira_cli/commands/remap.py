@@ -60,7 +60,7 @@ def run(
 
     Example: mira remap data.tar -o vehicles.tar --map map.yaml --unmapped drop
 
-    Python: mira.ops.remap.remap_collection(collection, mapping, unmapped).
+    Python: mira.ops.remap.remap_collection / mira.pipeline.jobs.remap_file.
     """
     from mira.ops.remap import load_map
     from mira.pipeline.jobs import remap_file

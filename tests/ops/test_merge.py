@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mira.core import Annotation, Categories, Label, Scene, SceneCollection
 from mira.core.file_range import FileRange, OpenFile
@@ -146,3 +148,23 @@ def test_merge_refuses_shared_keys_unless_prefixed() -> None:
         one.merge(two, prefix_keys="auto")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"one prefix per collection \(or None\)$"):
         one.merge(prefix_keys=["auto"])
+
+
+@given(st.lists(st.lists(st.sampled_from("abcdef"), unique=True, max_size=6), max_size=5))
+def test_the_union_is_every_name_once_in_first_appearance_order(lists: list[list[str]]) -> None:
+    collections = [
+        SceneCollection(
+            [Scene(names, image(0), [Annotation(Categories(names)[n], 0, 0, 1, 1) for n in names])],
+            names,
+        )
+        for names in lists
+    ]
+    if not collections:
+        return
+    merged = collections[0].merge(
+        *collections[1:], prefix_keys=[f"c{i}-" for i in range(len(lists))]
+    )
+    expected = list(dict.fromkeys(name for names in lists for name in names))
+    assert merged.categories.names == expected
+    assert [[a.category.name for a in s.annotations] for s in merged] == lists
+    assert [s.key for s in merged] == [f"c{i}-000000" for i in range(len(lists))]
