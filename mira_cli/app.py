@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "merge": "merge",
     "filter": "filter",
     "remap": "remap",
+    "evaluate": "evaluate",
 }
 
 
