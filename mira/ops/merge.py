@@ -9,7 +9,7 @@ the order given, categories unioned by name, keys kept unique, duplicate images 
 - Exact duplicate images (the same bytes, see `mira.ops.image_duplicates`) are counted with
   examples; `duplicate_images="drop"` keeps only the first of each.
 
-A file merge reads its inputs twice, like split: pass 1 (`plan_merge`) reads every record
+A file merge reads its inputs twice, like split: pass 1 (`MergePlanner`) reads every record
 to learn the union, check the keys and find duplicate images before anything is written;
 pass 2 (`MergeStage`) checks every scene, as any read does, and writes. A scene whose key and
 categories stay as they are is copied as stored, record bytes and image untouched; one that
@@ -25,15 +25,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mira.errors import FormatError, ValidationError
-from mira.formats.stream import StoredScene, iter_stored
+from mira.formats.stream import StoredScene
 from mira.formats.tar_native import RECORD_EXTENSION
 from mira.ops.image_duplicates import DuplicateImages, Encoded, encoded_image
-from mira.ops.scene_keys import check_key_prefix, stream_key
+from mira.ops.scene_keys import check_key_prefix, prefixed_key, rekey
 from mira.pipeline import moved_job
 from mira.pipeline.stage import Stage, as_scene
 
 if TYPE_CHECKING:
-    from mira.core import SceneCollection
+    from mira.core import Scene, SceneCollection
 
 DUPLICATE_ACTIONS = ("keep", "drop")
 MAX_EXAMPLES = 10
@@ -83,53 +83,66 @@ class MergePlan:
     drop: set[int] = field(default_factory=set)
 
 
-def plan_merge(
-    inputs: Sequence[Sequence[str]],
-    names: Sequence[str],
-    prefixes: Sequence[str],
-    duplicate_images: str = "keep",
-    progress: Any = None,
-) -> MergePlan:
-    """Pass 1 of a file merge: `inputs` holds the files of each input (shards), `names`
-    how errors and the report name them."""
-    plan = MergePlan(scenes=[0] * len(inputs))
-    owner: dict[str, int] = {}  # output key → the input it came from
-    images = DuplicateImages(where=lambda name: f"{name[1]}: scene {name[0]}")
-    index = 0
-    for number, (files, prefix) in enumerate(zip(inputs, prefixes, strict=True)):
-        name = names[number]
-        stored: Iterable[Any] = (item for path in files for item in iter_stored(path))
-        if progress is not None:
-            stored = progress(stored, f"Reading {name}")
-        for position, item in enumerate(stored):
-            scene_key, categories, image = _fields(item)
-            for category in categories:
-                having = plan.categories.setdefault(category, [])
-                if not having or having[-1] != name:
-                    having.append(name)
-            key = prefix + stream_key(scene_key, position)
-            if key in owner:
-                hint = "--prefix-keys auto, or one per input"
-                raise ValidationError(_clash(key, names, owner[key], number, hint))
-            owner[key] = number
-            first = images.add((key, name), image)
-            if first is not None:
-                plan.duplicates += 1
-                if len(plan.examples) < MAX_EXAMPLES:
-                    plan.examples.append(
-                        {"key": key, "input": name, "same_as": first[0], "same_as_input": first[1]}
-                    )
-                if duplicate_images == "drop":
-                    plan.drop.add(index)
-            plan.scenes[number] += 1
-            index += 1
-    return plan
+class MergePlanner:
+    """Pass 1 of a file merge: learns the union, checks the keys and finds duplicate
+    images. Each input is read by its own pipeline through `reading(number)`, a stage
+    that passes scenes on unchanged; `names` says how errors and the report name inputs."""
+
+    def __init__(
+        self, names: Sequence[str], prefixes: Sequence[str], duplicate_images: str = "keep"
+    ) -> None:
+        self.names, self.prefixes = list(names), list(prefixes)
+        self.drop_duplicates = check_duplicate_action(duplicate_images) == "drop"
+        self.plan = MergePlan(scenes=[0] * len(names))
+        self.owner: dict[str, int] = {}  # output key → the input it came from
+        self.images = DuplicateImages(where=lambda name: f"{name[1]}: scene {name[0]}")
+        self.index = 0  # of the next scene, over all inputs
+
+    def reading(self, number: int) -> Stage:
+        return _Reading(self, number)
+
+    def note(self, number: int, position: int, item: Any) -> None:
+        """Scene `position` of input `number`: its categories, key and image."""
+        plan, name = self.plan, self.names[number]
+        scene_key, categories, image = _fields(item)
+        for category in categories:
+            having = plan.categories.setdefault(category, [])
+            if not having or having[-1] != name:
+                having.append(name)
+        key = prefixed_key(self.prefixes[number], scene_key, position)
+        if key in self.owner:
+            hint = "--prefix-keys auto, or one per input"
+            raise ValidationError(_clash(key, self.names, self.owner[key], number, hint))
+        self.owner[key] = number
+        first = self.images.add((key, name), image)
+        if first is not None:
+            plan.duplicates += 1
+            if len(plan.examples) < MAX_EXAMPLES:
+                plan.examples.append(
+                    {"key": key, "input": name, "same_as": first[0], "same_as_input": first[1]}
+                )
+            if self.drop_duplicates:
+                plan.drop.add(self.index)
+        plan.scenes[number] += 1
+        self.index += 1
 
 
-def _fields(item: StoredScene) -> tuple[str | None, list[str], Encoded]:
+class _Reading(Stage):
+    """One input's scenes, noted by the planner and passed on."""
+
+    def __init__(self, planner: MergePlanner, number: int) -> None:
+        self.planner, self.number = planner, number
+
+    def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
+        for position, item in enumerate(items):
+            self.planner.note(self.number, position, item)
+            yield item
+
+
+def _fields(item: StoredScene | Scene) -> tuple[str | None, list[str], Encoded]:
     """A stored scene's key, categories and encoded image, from its record; a record that
     lacks them (or a legacy scene) is built into a Scene, whose checks name any problem."""
-    record = item.record
+    record = getattr(item, "record", None)
     if record is not None:
         key, names = record.get("key"), record.get("categories")
         extension = record["image"].partition(".")[2]
@@ -141,7 +154,7 @@ def _fields(item: StoredScene) -> tuple[str | None, list[str], Encoded]:
             and image is not None
         ):
             return key, names, image
-    scene = item.scene()
+    scene = as_scene(item)
     return scene.key, scene.categories.names, encoded_image(scene)
 
 
@@ -190,18 +203,12 @@ class MergeStage(Stage):
         scene = as_scene(item)  # checks the record
         for annotation in scene.annotations:
             self.annotations[annotation.category.name] += 1
-        key = prefix + stream_key(scene.key, position)
+        key = prefixed_key(prefix, scene.key, position)
         if key == scene.key and scene.categories.names == self.union:
             self.records["copied"] += 1
             return item
         self.records["rewritten"] += 1
-        record = getattr(item, "record", None)
-        if record is not None:
-            image = f"{key}.{record['image'].partition('.')[2]}"
-            return item.with_record(
-                {**record, "key": key, "image": image, "categories": self.union}
-            )
-        return scene.assign(categories=self.union, key=key)
+        return rekey(item, key, self.union)
 
 
 def _changed() -> FormatError:
@@ -253,7 +260,7 @@ def merge_collections(
     scenes, owner = [], {}
     for number, (collection, prefix) in enumerate(zip(collections, prefixes, strict=True)):
         for position, scene in enumerate(collection):
-            key = prefix + stream_key(scene.key, position) if prefix else scene.key
+            key = prefixed_key(prefix, scene.key, position) if prefix else scene.key
             if key is not None:
                 if key in owner:
                     hint = "prefix_keys=[...]"

@@ -46,6 +46,32 @@ def stream_key(key: str | None, index: int) -> str:
     return key if key is not None else f"{index:06d}"
 
 
+def prefixed_key(prefix: str, key: str | None, index: int) -> str:
+    """The key a scene gets with `prefix` in front (``cam1-000003``); `index` is its
+    position in its stream, which names a scene without a key."""
+    return f"{prefix}{stream_key(key, index)}"
+
+
+def rekey(item: Any, key: str, categories: list[str] | None = None) -> Any:
+    """A stream item under another key (and `categories`, when given: annotations and
+    labels keep their category names). A native stored scene gets its record edited (key,
+    image member name), its image still copied as stored; anything else becomes a new
+    `Scene`. The one way keys are changed, by `PrefixKeys` and `mira merge`."""
+    record = getattr(item, "record", None)
+    if record is not None:
+        image = f"{key}.{record['image'].partition('.')[2]}"
+        edited = {**record, "key": key, "image": image}
+        if categories is not None:
+            edited["categories"] = categories
+        return item.with_record(edited)
+    scene = as_scene(item)
+    return (
+        scene.assign(key=key)
+        if categories is None
+        else scene.assign(categories=categories, key=key)
+    )
+
+
 class PrefixKeys(Stage):
     """Every scene's key with `prefix` in front (records change, images are copied)."""
 
@@ -54,5 +80,5 @@ class PrefixKeys(Stage):
 
     def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
         for index, item in enumerate(items):
-            scene = as_scene(item)
-            yield scene.assign(key=f"{self.prefix}{stream_key(scene.key, index)}")
+            scene = as_scene(item)  # checks a stored scene's record
+            yield rekey(item, prefixed_key(self.prefix, scene.key, index))

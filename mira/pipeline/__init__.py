@@ -19,6 +19,7 @@ _EXPORTS = {
     "local_engine": "engine",
     "Pipeline": "run",
     "FolderSink": "sinks",
+    "NullSink": "sinks",
     "PartsSink": "sinks",
     "Sink": "sinks",
     "TarSink": "sinks",

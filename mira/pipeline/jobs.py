@@ -17,7 +17,7 @@ from mira.formats.tario import PathLike
 from mira.ops.keys import REQUIRED
 from mira.pipeline.engine import Engine, local_engine
 from mira.pipeline.run import Pipeline
-from mira.pipeline.sinks import FolderSink, PartsSink, Sink, TarSink
+from mira.pipeline.sinks import FolderSink, NullSink, PartsSink, Sink, TarSink
 from mira.pipeline.sources import TarSource, source_inputs
 from mira.pipeline.stage import Stage
 
@@ -349,12 +349,17 @@ def merge_files(
     source = _tar_sources(args)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
     with source.rereadable() as readable:
-        files, start = [], 0
-        for count in counts:
-            files.append(readable.inputs[start : start + count])
+        planner = merge.MergePlanner(names, prefixes, duplicate_images)
+        start = 0
+        for number, count in enumerate(counts):
+            files = readable.inputs[start : start + count]
             start += count
-        plan = merge.plan_merge(files, names, prefixes, duplicate_images, progress)
-        stage = merge.MergeStage(plan, prefixes)
+            reading = planner.reading(number)
+            description = f"Reading {names[number]}"
+            run_job(
+                TarSource(files), [reading], NullSink(), progress=progress, description=description
+            )
+        stage = merge.MergeStage(planner.plan, prefixes)
         run_job(readable, [stage], sink, progress=progress, description="Merging")
     return merge.merge_report(names, prefixes, os.fspath(output), stage)
 
@@ -386,14 +391,12 @@ def filter_file(
     sample = filtering.check_sample(sample)
     source = _tar_sources(inputs)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
-    show = progress or (lambda items, _description: items)
     reading = source.rereadable() if sample is not None else contextlib.nullcontext(source)
     with reading as readable:
         mask = None
         if sample is not None:
             counting = filtering.FilterStage(criteria)
-            for _ in counting(show(readable, "Counting"), local_engine(1)):
-                pass
+            run_job(readable, [counting], NullSink(), progress=progress, description="Counting")
             mask = filtering.sample_mask(counting.left, sample, seed)
         stage = filtering.FilterStage(criteria, mask)
         run_job(readable, [stage], sink, progress=progress, description="Filtering")
