@@ -2,7 +2,7 @@
 
     MiraError                      base: the CLI prints "error: <message>" and exits 1
      ├── ValidationError           an object or argument is invalid (also a ValueError)
-     │    └── OptionError          an option's value does not fit the data it is applied to
+     │    └── OptionError          an option this input cannot honour (the CLI exits 2)
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
@@ -24,9 +24,10 @@ class ValidationError(MiraError, ValueError):
 
 
 class OptionError(ValidationError):
-    """An option's value does not fit the data (a category the input does not have, a
-    sample larger than the collection): the CLI reports it as a usage error (exit 2).
-    `option` is the library argument it concerns, e.g. "categories"."""
+    """A valid option that the data cannot honour (an image with an alpha channel asked for
+    as JPEG, a category the input does not have, a sample larger than the collection): a
+    usage error, found only once that input is read. `option`, when known, is the library
+    argument it concerns (e.g. "categories"), so the CLI can name its flag."""
 
     def __init__(self, message: str, option: str = "") -> None:
         super().__init__(message)

@@ -12,6 +12,7 @@ from typing import Any
 
 from cases import Case, Paths
 from measure import Measurement
+from sections import section_of, with_section
 
 ORIGINAL_OPS = {
     "roundtrip": "`SceneCollection.load(tar).save(out)`",
@@ -337,4 +338,6 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "",
     ]  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    kept = section_of(output.read_text()) if output.exists() else None
+    output.write_text(text if kept is None else with_section(text, kept))
