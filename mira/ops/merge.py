@@ -94,7 +94,8 @@ class MergePlanner:
         self.names, self.prefixes = list(names), list(prefixes)
         self.drop_duplicates = check_duplicate_action(duplicate_images) == "drop"
         self.plan = MergePlan(scenes=[0] * len(names))
-        self.owner: dict[str, int] = {}  # output key → the input it came from
+        # output key → the input it came from, and the file (shard) in that input
+        self.owner: dict[str, tuple[int, str | None]] = {}
         self.images = DuplicateImages(where=lambda name: f"{name[1]}: scene {name[0]}")
         self.index = 0  # of the next scene, over all inputs
 
@@ -110,10 +111,13 @@ class MergePlanner:
             if not having or having[-1] != name:
                 having.append(name)
         key = prefixed_key(self.prefixes[number], scene_key, position)
+        file = getattr(getattr(item, "group", None), "source", None)
         if key in self.owner:
+            earlier, earlier_file = self.owner[key]
+            files = (earlier_file, file) if earlier == number and earlier_file != file else None
             hint = "--prefix-keys auto, or one per input"
-            raise ValidationError(_clash(key, self.names, self.owner[key], number, hint))
-        self.owner[key] = number
+            raise ValidationError(_clash(key, self.names, earlier, number, hint, files))
+        self.owner[key] = (number, file)
         first = self.images.add((key, name), image)
         if first is not None:
             plan.duplicates += 1
@@ -158,9 +162,19 @@ def _fields(item: StoredScene | Scene) -> tuple[str | None, list[str], Encoded]:
     return scene.key, scene.categories.names, encoded_image(scene)
 
 
-def _clash(key: str, names: Sequence[str], first: int, second: int, hint: str) -> str:
-    """The error for a key of input `second` that input `first` has already."""
-    if first == second:
+def _clash(
+    key: str,
+    names: Sequence[str],
+    first: int,
+    second: int,
+    hint: str,
+    files: tuple[str | None, str | None] | None = None,
+) -> str:
+    """The error for a key of input `second` that input `first` has already; `files`: the
+    two files of one input (shards, a glob) that both have it."""
+    if first == second and files is not None:
+        where = f"in both {files[0]} and {files[1]} (of {names[first]})"
+    elif first == second:
         where = f"twice in {names[first]}"
     elif names[first] == names[second]:
         where = f"in both {names[first]} (input {first + 1}) and input {second + 1}"

@@ -160,6 +160,36 @@ def test_shared_keys_are_an_error_naming_both_files(mira, inputs, tmp_path: Path
     assert sorted(os.listdir(tmp_path)) == ["cam1.tar", "cam2.tar"]
 
 
+def test_shared_keys_within_one_input_name_it(mira, inputs, tmp_path: Path) -> None:
+    """A glob of two separate imports is one input whose keys clash inside it."""
+    cam1, cam2 = inputs
+    pattern, out = str(tmp_path / "cam*.tar"), tmp_path / "out.tar"
+    result = mira("merge", pattern, "-o", out, "--prefix-keys", "cam-")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: scene key 'cam-000000' is in both {cam1} and {cam2} (of {pattern}); keep "
+        "keys apart with "
+        "prefixes (--prefix-keys auto, or one per input)\n"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["cam1.tar", "cam2.tar"]
+
+
+def test_a_key_twice_in_one_file_names_it(mira, inputs, tmp_path: Path) -> None:
+    cam1, _ = inputs
+    both = tmp_path / "both.tar"
+    with tarfile.open(cam1) as source, tarfile.open(both, "w", format=tarfile.PAX_FORMAT) as tar:
+        for _ in range(2):
+            for member in source.getmembers():
+                tar.addfile(member, io.BytesIO(source.extractfile(member).read()))  # type: ignore[union-attr]
+    result = mira("merge", both, cam1, "-o", tmp_path / "out.tar", "--prefix-keys", "a", "b")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: scene key 'a000000' is twice in {both}; keep keys apart with prefixes "
+        "(--prefix-keys auto, or one per input)\n"
+    )
+    assert not (tmp_path / "out.tar").exists()
+
+
 def test_standard_input_is_one_of_the_inputs(mira, inputs, tmp_path: Path) -> None:
     cam1, cam2 = inputs
     out, expected = tmp_path / "out.tar", tmp_path / "expected.tar"
