@@ -24,6 +24,9 @@ demo: $(VENV)/.installed
 	$(MIRA) split $(OUT)/deduped.tar --sizes 0.5 0.25 0.25 --group metadata.origin --out-dir $(OUT)
 	$(MIRA) augment $(OUT)/deduped-train.tar -o $(OUT)/train-augmented.tar --config examples/augment.yaml --copies 2 --keep-original
 	$(MIRA) tile $(OUT)/deduped.tar -o $(OUT)/tiles.tar --max-size 200 --mode grid
+	$(MIRA) merge $(OUT)/deduped.tar $(OUT)/tiles.tar -o $(OUT)/combined.tar
+	$(MIRA) filter $(OUT)/deduped.tar -o $(OUT)/sunny.tar --with-labels sunny --min-area 400
+	$(MIRA) remap $(OUT)/deduped.tar -o $(OUT)/shapes.tar --map examples/shapes.yaml
 	$(MIRA) placeholder $(OUT)/deduped.tar -o $(OUT)/placeholder.tar
 	$(MIRA) render $(OUT)/deduped.tar -o $(OUT)/rendered --limit 16
 	@echo "demo outputs are in $(OUT)/ (rendered images in $(OUT)/rendered/)"

@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate fingerprint import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate filter fingerprint import import-qsl merge placeholder remap render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -69,6 +69,26 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        filter)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --categories) :; return ;;
+                --drop-categories) :; return ;;
+                --where) :; return ;;
+                --min-annotations) :; return ;;
+                --min-area) :; return ;;
+                --with-labels) :; return ;;
+                --sample) :; return ;;
+                --seed) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --categories --drop-categories --where --min-annotations --min-area --with-labels --sample --seed --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         fingerprint)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
@@ -104,11 +124,26 @@ _mira() {
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
                 -j|--jobs) :; return ;;
+                --key-prefix) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --key-prefix --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        merge)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --prefix-keys) :; return ;;
+                --duplicate-images) mapfile -t COMPREPLY < <(compgen -W "keep drop" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --prefix-keys --duplicate-images --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -128,6 +163,20 @@ _mira() {
             esac
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --skip-undecodable --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        remap)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --map) _mira_files -f; return ;;
+                --unmapped) mapfile -t COMPREPLY < <(compgen -W "keep drop error" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --map --unmapped --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -9,10 +9,13 @@ complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message a
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
 complete -c mira -n __fish_use_subcommand -a evaluate -d 'Average precision per category (VOC 11-point) and its mean; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a filter -d 'Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
 complete -c mira -n __fish_use_subcommand -a fingerprint -d 'Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
 complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
 complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
+complete -c mira -n __fish_use_subcommand -a merge -d 'Concatenate collections: categories unioned by name, keys kept unique by prefixes.'
 complete -c mira -n __fish_use_subcommand -a placeholder -d 'Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
+complete -c mira -n __fish_use_subcommand -a remap -d 'Rename, merge and drop categories by a map file, in annotations and labels.'
 complete -c mira -n __fish_use_subcommand -a render -d 'Draw each scene\'s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
 complete -c mira -n __fish_use_subcommand -a split -d 'Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
 complete -c mira -n __fish_use_subcommand -a stats -d 'Scenes, annotations and labels per category, image and annotation sizes, problems.'
@@ -55,6 +58,22 @@ complete -c mira -n '__fish_seen_subcommand_from evaluate' -l json -d 'Print one
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
 
+complete -c mira -n '__fish_seen_subcommand_from filter' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l categories -x -d 'Keep only annotations of these categories.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l drop-categories -x -d 'Drop the annotations of these categories.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l where -x -d 'Keep scenes whose metadata value equals (=) or differs from (!=) VALUE; repeat for several conditions, all of which must hold.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l min-annotations -x -d 'Keep scenes with at least N annotations.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l min-area -x -d 'Drop annotations smaller than PX pixels².'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l with-labels -x -d 'Keep scenes with an image-level label in L (A,B).'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l sample -x -d 'Keep exactly N of the scenes left, drawn by --seed.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l seed -x -d 'Random seed; the same seed gives the same output.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
+complete -c mira -n '__fish_seen_subcommand_from filter' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -F
+
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -l force -d 'Overwrite an existing output.'
@@ -84,12 +103,23 @@ complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l base-dir -x -a '
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l skip-missing -d 'Skip (and count) items whose image file is missing.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l fingerprint -d 'Store each image\'s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -F
+
+complete -c mira -n '__fish_seen_subcommand_from merge' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l prefix-keys -x -d 'Key prefixes: none (default), auto (each input\'s file stem and \'-\'), or one prefix per input.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l duplicate-images -x -a 'keep drop' -d 'Exact duplicate images after the first: keep them (counted) or drop them.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
+complete -c mira -n '__fish_seen_subcommand_from merge' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -F
 
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l colormap -r -F -d 'YAML/JSON map of category → [r, g, b] or \'#rrggbb\' [default: distinct colours].'
@@ -106,6 +136,16 @@ complete -c mira -n '__fish_seen_subcommand_from placeholder' -l skip-undecodabl
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -F
+
+complete -c mira -n '__fish_seen_subcommand_from remap' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l map -r -F -d 'YAML mapping of category → new name (rename or merge) or null (drop).'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l unmapped -x -a 'keep drop error' -d 'Categories the map does not name: keep them (after the map\'s), drop them, or fail.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
+complete -c mira -n '__fish_seen_subcommand_from remap' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -F
 
 complete -c mira -n '__fish_seen_subcommand_from render' -s o -l output -x -a '(__fish_complete_directories)' -d 'Output folder.'
 complete -c mira -n '__fish_seen_subcommand_from render' -l limit -x -d 'Render the first N scenes.'

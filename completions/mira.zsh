@@ -49,6 +49,25 @@ _mira_evaluate() {
         '*:GT.tar:_files'
 }
 
+_mira_filter() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--categories[Keep only annotations of these categories.]:A,B: ' \
+        '--drop-categories[Drop the annotations of these categories.]:A,B: ' \
+        '*--where[Keep scenes whose metadata value equals (=) or differs from (!=) VALUE; repeat for several conditions, all of which must hold.]:metadata.PATH=VALUE: ' \
+        '--min-annotations[Keep scenes with at least N annotations.]:N: ' \
+        '--min-area[Drop annotations smaller than PX pixels².]:PX: ' \
+        '--with-labels[Keep scenes with an image-level label in L (A,B).]:L: ' \
+        '--sample[Keep exactly N of the scenes left, drawn by --seed.]:N: ' \
+        '--seed[Random seed; the same seed gives the same output.]:N: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_fingerprint() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -87,12 +106,26 @@ _mira_import_qsl() {
         '--skip-missing[Skip (and count) items whose image file is missing.]' \
         '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PROJECT.json:_files'
+}
+
+_mira_merge() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '*--prefix-keys[Key prefixes\: none (default), auto (each input'\''s file stem and '\''-'\''), or one prefix per input.]:auto|none|P ...: ' \
+        '--duplicate-images[Exact duplicate images after the first\: keep them (counted) or drop them.]:keep|drop:(keep drop)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
 }
 
 _mira_placeholder() {
@@ -109,6 +142,19 @@ _mira_placeholder() {
         '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
+_mira_remap() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--map[YAML mapping of category → new name (rename or merge) or null (drop).]:MAP.yaml:_files' \
+        '--unmapped[Categories the map does not name\: keep them (after the map'\''s), drop them, or fail.]:keep|drop|error:(keep drop error)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
@@ -196,10 +242,13 @@ _mira() {
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
         'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'filter:Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
         'fingerprint:Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
+        'merge:Concatenate collections: categories unioned by name, keys kept unique by prefixes.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
+        'remap:Rename, merge and drop categories by a map file, in annotations and labels.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
         'split:Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
         'stats:Scenes, annotations and labels per category, image and annotation sizes, problems.'
@@ -219,10 +268,13 @@ _mira() {
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
                 evaluate) _mira_evaluate ;;
+                filter) _mira_filter ;;
                 fingerprint) _mira_fingerprint ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
+                merge) _mira_merge ;;
                 placeholder) _mira_placeholder ;;
+                remap) _mira_remap ;;
                 render) _mira_render ;;
                 split) _mira_split ;;
                 stats) _mira_stats ;;

@@ -27,7 +27,13 @@ class ValidationError(MiraError, ValueError):
 
 class OptionError(ValidationError):
     """A valid option that the data cannot honour (an image with an alpha channel asked for
-    as JPEG): a usage error, found only once that input is read."""
+    as JPEG, a category the input does not have, a sample larger than the collection): a
+    usage error, found only once that input is read. `option`, when known, is the library
+    argument it concerns (e.g. "categories"), so the CLI can name its flag."""
+
+    def __init__(self, message: str, option: str = "") -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class FormatError(MiraError):

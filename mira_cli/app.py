@@ -34,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "merge": "merge",
+    "filter": "filter",
+    "remap": "remap",
     "evaluate": "evaluate",
     "fingerprint": "fingerprint",
 }

@@ -1,6 +1,7 @@
 """Option declarations shared by every command, so the commands look and behave alike."""
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -36,6 +37,20 @@ def usage_check(check: Callable[[], T], option: str | None = None) -> T:
         raise typer.BadParameter(str(error), param_hint=option and f"'{option}'") from None
 
 
+@contextlib.contextmanager
+def option_errors(flags: dict[str, str]) -> Iterator[None]:
+    """Inside, an `OptionError` (an option's value that does not fit the data, found while
+    reading it) becomes a usage error (exit 2) naming its flag: `flags` maps the library
+    argument to the flag, e.g. {"categories": "--categories"}."""
+    from mira.errors import OptionError
+
+    try:
+        yield
+    except OptionError as error:
+        flag = flags.get(error.option)
+        raise typer.BadParameter(str(error), param_hint=flag and f"'{flag}'") from None
+
+
 def key_option(value: str | None) -> str | None:
     """Callback for KEY options: metadata.PATH or categories, checked before any reading."""
     from mira.ops.keys import parse_key
@@ -43,6 +58,21 @@ def key_option(value: str | None) -> str | None:
     return None if value is None else usage_check(lambda: parse_key(value).text)
 
 
+def _key_prefix(value: str | None) -> str | None:
+    from mira.ops.scene_keys import check_key_prefix
+
+    return usage_check(lambda: check_key_prefix(value), "--key-prefix") or None
+
+
+KeyPrefixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key-prefix",
+        metavar="P",
+        callback=_key_prefix,
+        help="Put P in front of every scene key (000000 → P000000).",
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")

@@ -77,6 +77,16 @@ class SceneCollection:
             return SceneCollection(scenes, categories)
         return SceneCollection(scenes, self._categories)
 
+    def merge(
+        self, *others: SceneCollection, prefix_keys: Sequence[str] | None = None
+    ) -> SceneCollection:
+        """This collection's scenes, then each other's, with the union of the categories (by
+        name, in order of first appearance); `prefix_keys`: one key prefix per collection.
+        A key two scenes share is an error (see mira/ops/merge.py)."""
+        from mira.ops.merge import merge_collections
+
+        return merge_collections([self, *others], prefix_keys)
+
     def filter(self, path: str | Sequence[str], value: Any) -> SceneCollection:
         """Scenes whose metadata at `path` (a key, a dotted path or a list of keys) equals value."""
         keys = path.split(".") if isinstance(path, str) else list(path)

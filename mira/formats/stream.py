@@ -16,6 +16,7 @@ from mira.formats import storage
 from mira.formats.tar_native import (
     RECORD_EXTENSION,
     decode_record,
+    dump_record,
     encode_record,
     parse_record,
 )
@@ -82,12 +83,21 @@ class StoredScene:
 
     __slots__ = ("group", "record", "_scene")
 
-    def __init__(self, group: MemberGroup) -> None:
+    def __init__(self, group: MemberGroup, record: dict[str, Any] | None = None) -> None:
         self.group = group
         self._scene: Scene | None = None
-        self.record: dict[str, Any] | None = None
-        if RECORD_EXTENSION in group.members:
+        self.record = record
+        if record is None and RECORD_EXTENSION in group.members:
             self.record = parse_record(group.data(RECORD_EXTENSION), group.where(RECORD_EXTENSION))
+
+    def with_record(self, record: dict[str, Any]) -> StoredScene:
+        """The same image under another native record (a new key, categories, ...), for
+        stages that edit records without building scenes. The record is written as given,
+        not checked again: derive it from this scene's (checked) one, with "image" named
+        ``{key}.{extension}`` as before."""
+        group = self.group
+        members = {**group.members, RECORD_EXTENSION: dump_record(record)}
+        return StoredScene(MemberGroup(group.source, record["key"], members, group.names), record)
 
     def scene(self) -> Scene:
         if self._scene is None:

@@ -47,6 +47,11 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
     return text.encode("utf-8")
 
 
+def dump_record(record: dict[str, Any]) -> bytes:
+    """The bytes of a record given as a dict (e.g. a parsed one, edited)."""
+    return _dump(record, f"scene {record.get('key')}")
+
+
 def _points(array: np.ndarray) -> list[list[float]]:
     return [[float(x), float(y)] for x, y in array]
 

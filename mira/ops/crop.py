@@ -104,9 +104,10 @@ def crop_pixels(
     min_visibility: float = 0.0,
     metadata: dict[str, Any] | None = None,
     encoding: Encoding | None = None,
+    key: str | None = None,
 ) -> tuple[Scene, int]:
     """A crop of `scene` whose unmasked pixels are already decoded (`pixels`); returns the
-    new scene (key None, its image to be encoded by `encoding`, already resolved for the
+    new scene (keyed `key`, its image to be encoded by `encoding`, already resolved for the
     scene's image: default `keep`'s) and the visibility drop count."""
     x1, y1, x2, y2 = window
     annotations, dropped = crop_annotations(scene.annotations, window, min_visibility)
@@ -119,7 +120,7 @@ def crop_pixels(
         annotations=annotations,
         masks=shift_masks(scene.masks, -x1, -y1),
         metadata=scene.metadata if metadata is None else metadata,
-        key=None,
+        key=key,
     )
     return new, dropped
 

@@ -3,7 +3,8 @@
 scenes in parallel (the `mira tile` command).
 
 Each piece keeps its source's metadata plus ``{"tile": {"source": key, "x": .., "y": ..}}``
-(the window's offset in the source image), so tiles of one image can be grouped.
+(the window's offset in the source image), so tiles of one image can be grouped, and is
+keyed ``<source key>-<x>-<y>`` (`tile_key`); a piece of a scene without a key has none.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mira import geometry
 from mira.core.encoding import Encoding, count_encoded
 from mira.errors import ValidationError
 from mira.ops.crop import Window, crop_pixels
+from mira.ops.scene_keys import stream_key
 from mira.pipeline import moved_job
 from mira.pipeline.stage import MapStage
 
@@ -208,6 +210,14 @@ def subcrop_windows(
 # --- scenes -----------------------------------------------------------------------------
 
 
+def tile_key(key: str, x: int, y: int) -> str:
+    """Key of the piece of scene `key` whose window starts at (x, y): ``000012-00512-00000``.
+
+    Offsets are zero-padded to five digits, so the pieces of images up to 99999 px sort by
+    source key, then x, then y; the key stays a safe member name."""
+    return f"{key}-{x:05d}-{y:05d}"
+
+
 def _describe(scene: Scene) -> Callable[[int], str]:
     prefix = f"scene {scene.key}: " if scene.key else ""
 
@@ -251,7 +261,9 @@ def split_scene(
     pieces, dropped = [], 0
     for x1, y1, x2, y2 in windows:
         metadata = {**scene.metadata, "tile": {"source": scene.key, "x": x1, "y": y1}}
-        piece, lost = crop_pixels(scene, pixels, (x1, y1, x2, y2), threshold, metadata, encoding)
+        key = None if scene.key is None else tile_key(scene.key, x1, y1)
+        window = (x1, y1, x2, y2)
+        piece, lost = crop_pixels(scene, pixels, window, threshold, metadata, encoding, key)
         pieces.append(piece)
         dropped += lost
     counts = {
@@ -352,7 +364,11 @@ class TileStage(MapStage):
         self.report.update(scenes=self.scenes, annotations=self.annotations, encoded=self.encoded)
 
     def tasks(self, items: Iterable[Scene]) -> Iterator[tuple[Scene, dict[str, Any]]]:
-        return ((scene, self.work_options) for scene in items)
+        """A scene without a key is keyed by its position first, so its tiles get keys."""
+        for index, scene in enumerate(items):
+            if scene.key is None:
+                scene = scene.assign(key=stream_key(None, index))
+            yield scene, self.work_options
 
     def results(self, results: Iterable[tuple[list[Scene], dict[str, Any]]]) -> Iterator[Scene]:
         for pieces, counts in results:

@@ -21,6 +21,7 @@ _EXPORTS = {
     "RayEngine": "ray_engine",
     "Pipeline": "run",
     "FolderSink": "sinks",
+    "NullSink": "sinks",
     "PartsSink": "sinks",
     "Sink": "sinks",
     "TarSink": "sinks",

@@ -8,6 +8,7 @@ if given, wraps the source stream (the CLI draws a bar on a terminal).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from mira.formats.tario import PathLike
 from mira.ops.keys import REQUIRED
 from mira.pipeline.engine import Engine, local_engine
 from mira.pipeline.run import Pipeline
-from mira.pipeline.sinks import FolderSink, PartsSink, Sink, TarSink
+from mira.pipeline.sinks import FolderSink, NullSink, PartsSink, Sink, TarSink
 from mira.pipeline.sources import TarSource, source_inputs
 from mira.pipeline.stage import MapStage, Stage
 
@@ -26,6 +27,9 @@ ProgressArg = Callable[[Iterable[Any], str], Iterable[Any]] | None
 MOVED = {
     "mira.formats.qsl": ("import_qsl",),
     "mira.ops.dedupe": ("dedupe_file",),
+    "mira.ops.merge": ("merge_files",),
+    "mira.ops.filter": ("filter_file",),
+    "mira.ops.remap": ("remap_file",),
     "mira.ops.tiling": ("tile_file",),
     "mira.ops.augment_stream": ("save_augmented",),
     "mira.ops.placeholder": ("save_placeholder",),
@@ -310,12 +314,16 @@ def import_qsl(
     shard_size: int | None = None,
     fingerprint: bool = False,
     jobs: int | None = None,
+    key_prefix: str | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a tarball (atomic, byte-deterministic); image
-    members are the image files' bytes, untouched; with `fingerprint`, records carry each
-    image's fingerprint (computed by `jobs` processes). Returns the report."""
+    members are the image files' bytes, untouched; `key_prefix` goes in front of every
+    key; with `fingerprint`, records carry each image's fingerprint (computed by `jobs`
+    processes). Returns the report."""
     from mira.formats.qsl import iter_qsl
+    from mira.ops.scene_keys import PrefixKeys
 
+    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
     scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
     sink = TarSink(
@@ -325,7 +333,8 @@ def import_qsl(
         format=format,
         shard_size=shard_size,
     )
-    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    fingerprints, engine = _fingerprinting(fingerprint, jobs, report)
+    stages += fingerprints
     run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
     return report
 
@@ -441,6 +450,111 @@ def split_file(
         "group_similar": similar,
     }
     return split.split_report(options, names, outputs, parts, values, tally)
+
+
+def merge_files(
+    inputs: Sequence[PathLike],
+    output: PathLike,
+    prefix_keys: str | Sequence[str] | None = None,
+    duplicate_images: str = "keep",
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira merge`: tarballs (each a file, shards or a glob) → one tarball, in the order
+    given, categories unioned, keys kept unique (see `mira.ops.merge`). Reads the inputs
+    twice (standard input is spooled); nothing is written when a key clashes. Returns the
+    report of `mira.ops.merge.merge_report`."""
+    from mira.formats.tario import expand_inputs
+    from mira.ops import merge
+
+    args = [os.fspath(path) for path in inputs]
+    prefixes = merge.input_prefixes(args, prefix_keys)
+    merge.check_duplicate_action(duplicate_images)
+    names = ["<stdin>" if arg == "-" else arg for arg in args]
+    counts = [len(expand_inputs(arg)) for arg in args]
+    source = _tar_sources(args)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    with source.rereadable() as readable:
+        planner = merge.MergePlanner(names, prefixes, duplicate_images)
+        start = 0
+        for number, count in enumerate(counts):
+            files = readable.inputs[start : start + count]
+            start += count
+            reading = planner.reading(number)
+            description = f"Reading {names[number]}"
+            run_job(
+                TarSource(files), [reading], NullSink(), progress=progress, description=description
+            )
+        stage = merge.MergeStage(planner.plan, prefixes)
+        run_job(readable, [stage], sink, progress=progress, description="Merging")
+    return merge.merge_report(names, prefixes, os.fspath(output), stage)
+
+
+def filter_file(
+    inputs: PathLike | Sequence[PathLike],
+    output: PathLike,
+    categories: str | Sequence[str] | None = None,
+    drop_categories: str | Sequence[str] | None = None,
+    where: Sequence[str] = (),
+    min_annotations: int | None = None,
+    min_area: float | None = None,
+    with_labels: str | Sequence[str] | None = None,
+    sample: int | None = None,
+    seed: int = 42,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira filter`: tarball(s) → the annotations and scenes the criteria keep → a tarball
+    (see `mira.ops.filter`); unchanged scenes are copied as stored. With `sample`, a first
+    pass counts the scenes left (standard input is spooled). Returns the report."""
+    from mira.ops import filter as filtering
+
+    criteria = filtering.SceneFilter(
+        categories, drop_categories, where, min_annotations, min_area, with_labels
+    )
+    sample = filtering.check_sample(sample)
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    reading = source.rereadable() if sample is not None else contextlib.nullcontext(source)
+    with reading as readable:
+        mask = None
+        if sample is not None:
+            counting = filtering.FilterStage(criteria)
+            run_job(readable, [counting], NullSink(), progress=progress, description="Counting")
+            mask = filtering.sample_mask(counting.left, sample, seed)
+        stage = filtering.FilterStage(criteria, mask)
+        run_job(readable, [stage], sink, progress=progress, description="Filtering")
+    report = {"inputs": source.inputs, "output": os.fspath(output), **stage.report()}
+    report["options"].update(sample=sample, seed=seed)
+    return report
+
+
+def remap_file(
+    inputs: PathLike | Sequence[PathLike],
+    output: PathLike,
+    mapping: Any,
+    unmapped: str = "keep",
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira remap`: tarball(s) → categories renamed, merged or dropped by `mapping` (a map
+    file or a dict, see `mira.ops.remap`) → a tarball; scenes the map leaves as they are
+    are copied as stored. Returns the report."""
+    from mira.ops import remap
+
+    if isinstance(mapping, (str, os.PathLike)):
+        mapping = remap.load_map(mapping)
+    stage = remap.RemapStage(remap.Remapping(mapping, unmapped))
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    run_job(source, [stage], sink, progress=progress, description="Remapping")
+    return {"inputs": source.inputs, "output": os.fspath(output), **stage.report()}
 
 
 def import_file(

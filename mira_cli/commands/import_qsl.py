@@ -10,6 +10,7 @@ from mira_cli.options import (
     ForceOpt,
     JobsOpt,
     JsonOpt,
+    KeyPrefixOpt,
     OutputOpt,
     ShardSizeOpt,
     TarFormat,
@@ -51,6 +52,7 @@ def run(
     skip_missing: SkipMissingOpt = False,
     fingerprint: FingerprintOpt = False,
     jobs: JobsOpt = None,
+    key_prefix: KeyPrefixOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -77,6 +79,7 @@ def run(
         **writer_options(tar_format, shard_size),
         fingerprint=fingerprint,
         jobs=jobs,
+        key_prefix=key_prefix,
     )
     rows = [[name, c["annotations"], c["labels"]] for name, c in report["categories"].items()]
     rows.append(["total", report["annotations"], report["labels"]])

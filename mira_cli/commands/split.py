@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from mira_cli import output
 from mira_cli.options import (
@@ -20,6 +19,7 @@ from mira_cli.options import (
     usage_check,
     writer_options,
 )
+from mira_cli.spread import SpreadCommand
 
 
 def _sizes(values: list[float]) -> list[float]:
@@ -96,14 +96,7 @@ AllowEmptyOpt = Annotated[
 ]
 
 
-class SplitCommand(TyperCommand):
-    """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, spread_values(args))
-
-
-def _is_number(token: str) -> bool:
+def _is_number(token: str, _taken: list[str]) -> bool:
     try:
         float(token)
     except ValueError:
@@ -111,31 +104,11 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def spread_values(args: list[str]) -> list[str]:
-    """Rewrite `--sizes A B C` as `--sizes A --sizes=B --sizes=C` (the same for --names).
+class SplitCommand(SpreadCommand):
+    """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`):
+    values are taken while they look like numbers (sizes) or do not start with "-" (names)."""
 
-    Following values are taken while they look like numbers (sizes) or do not start with
-    "-" (names); "--" ends option parsing as usual.
-    """
-    accepts = {"--sizes": _is_number, "--names": lambda t: not t.startswith("-")}
-    result: list[str] = []
-    flag: str | None = None
-    index = 0
-    while index < len(args):
-        token = args[index]
-        index += 1
-        if token == "--":
-            return result + args[index - 1 :]
-        if flag is not None and accepts[flag](token):
-            result.append(f"{flag}={token}")
-            continue
-        result.append(token)
-        flag = token.split("=", 1)[0] if token.split("=", 1)[0] in accepts else None
-        if flag is not None and "=" not in token and index < len(args):
-            if not args[index].startswith("--"):  # the first value, whatever it looks like
-                result.append(args[index])
-                index += 1
-    return result
+    accepts = {"--sizes": _is_number, "--names": lambda token, _taken: not token.startswith("-")}
 
 
 COMMAND_CLASS = SplitCommand
