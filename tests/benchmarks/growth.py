@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import CASES, MIRA, PYTHON, ROOT, Case, Paths, case_key  # noqa: E402
-from measure import Measurement, measure, remover  # noqa: E402
+from measure import Measurement, measure, measure_alike, remover  # noqa: E402
 from report import write_growth  # noqa: E402
 
 SIZES = [1_000, 10_000, 100_000]
@@ -76,9 +76,12 @@ def variant_env(checkout: Path | None) -> dict[str, str] | None:
     return {**os.environ, "PYTHONPATH": str(checkout)}
 
 
-def run_case(case: Case, paths: Paths, repeat: int, env: dict[str, str] | None) -> Measurement:
+def run_case(
+    case: Case, paths: Paths, repeat: int, variants: dict[str, dict[str, str] | None]
+) -> dict[str, Measurement]:
     stdout = str(paths.out) if case.stdout else None
-    return measure(case.ours(paths), repeat, remover(paths.out, case.out_dir), stdout, env)
+    runs = {name: (case.ours(paths), env) for name, env in variants.items()}
+    return measure_alike(runs, repeat, remover(paths.out, case.out_dir), stdout)
 
 
 def comparison(results: dict[str, Any], names: list[str]) -> str:
@@ -87,11 +90,14 @@ def comparison(results: dict[str, Any], names: list[str]) -> str:
              "| --- | --- |" + " ---: |" * len(names)]  # fmt: skip
     for n, entry in results["scenes"].items():
         tar = entry["tar"]
-        lines.append(f"| {n} | tar cf | {tar.median:.2f} s |" + " |" * (len(names) - 1))
+        lines.append(
+            f"| {n} | tar cf | {tar.median:.2f} s, {tar.cpu_median:.2f} s CPU |"
+            + " |" * (len(names) - 1)
+        )
         for command, row in entry["cases"].items():
             cells = [
                 f"{row[name].median:.2f} s ({row[name].median / tar.median:.2f}×), "
-                f"{row[name].peak_mb:.0f} MB"
+                f"{row[name].cpu_median:.2f} s CPU, {row[name].peak_mb:.0f} MB"
                 for name in names
             ]
             lines.append(f"| {n} | {command} | " + " | ".join(cells) + " |")
@@ -128,12 +134,10 @@ def main() -> None:
         entry: dict[str, Any] = {"images": images, "tar": tar_floor(paths, args.repeat)}
         entry["cases"] = {}
         for case in cases:
-            row = {}
-            for name, env in variants.items():
-                log(f"== {n} scenes: {case.name} ({name})")
-                row[name] = run_case(case, paths, args.repeat, env)
-                log(f"   {row[name].median:.2f}s {row[name].peak_mb:.0f}MB")
-            entry["cases"][case.name] = row
+            log(f"== {n} scenes: {case.name}")
+            row = entry["cases"][case.name] = run_case(case, paths, args.repeat, variants)
+            for name, m in row.items():
+                log(f"   {name}: {m.median:.2f}s ({m.cpu_median:.2f}s CPU) {m.peak_mb:.0f}MB")
         results["scenes"][n] = entry
     raw = args.work / "growth.json"
     raw.write_text(json.dumps(results, default=lambda m: vars(m), indent=1))
