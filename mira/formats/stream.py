@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mira.core.image import sniff_extension
 from mira.core.scene import Scene
 from mira.errors import FormatError, ValidationError
+from mira.formats.scene_keys import KeySet
 from mira.formats.tar_native import (
     RECORD_EXTENSION,
     decode_record,
@@ -169,7 +170,7 @@ class SceneWriter:
         self.inputs = list(inputs)
         check_output(self.path if shard_size is None else shard_name(self.path, 0), inputs, force)
         self.count = 0
-        self._keys: set[str] = set()
+        self._keys = KeySet()
         self._tars: list[AtomicTar] = []
 
     def __enter__(self) -> SceneWriter:
@@ -222,9 +223,8 @@ class SceneWriter:
         return key
 
     def _claim(self, key: str) -> str:
-        if key in self._keys:
+        if not self._keys.add(key):
             raise ValidationError(f"scene key {key!r} is written twice; keys must be unique")
-        self._keys.add(key)
         return key
 
     def write_stored(self, stored: StoredScene) -> str:
