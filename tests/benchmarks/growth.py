@@ -97,7 +97,8 @@ def comparison(results: dict[str, Any], names: list[str]) -> str:
         for command, row in entry["cases"].items():
             cells = [
                 f"{row[name].median:.2f} s ({row[name].median / tar.median:.2f}×), "
-                f"{row[name].cpu_median:.2f} s CPU, {row[name].peak_mb:.0f} MB"
+                f"CPU {row[name].cpu_median:.2f} s (least {min(row[name].cpu):.2f} s), "
+                f"{row[name].peak_mb:.0f} MB"
                 for name in names
             ]
             lines.append(f"| {n} | {command} | " + " | ".join(cells) + " |")
