@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from mira.core.image import sniff_extension
 from mira.core.scene import Scene
 from mira.errors import FormatError, ValidationError
-from mira.formats.scene_keys import KeySet
 from mira.formats.tar_native import (
     RECORD_EXTENSION,
     decode_record,
@@ -27,6 +26,7 @@ from mira.formats.tario import (
     expand_inputs,
     iter_member_groups,
 )
+from mira.formats.used_keys import KeySet
 
 if TYPE_CHECKING:
     from mira.core.collection import SceneCollection

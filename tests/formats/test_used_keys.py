@@ -1,16 +1,17 @@
-"""The writer's key set behaves as a set of strings, in bits for numbered keys."""
+"""The writer's key set behaves as a set of strings, in bits for (prefixed) numbered keys."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mira.formats.scene_keys import KeySet
+from mira.formats.used_keys import KeySet
 
 numbered = st.integers(0, 10**12).flatmap(
     lambda n: st.integers(0, 4).map(lambda pad: str(n).zfill(len(str(n)) + pad))
 )
 keys = (
     numbered
-    | st.sampled_from(["a", "007", "7", "٣", "0x1", "1_0", "+1", " 1"])
+    | st.sampled_from(["a", "007", "7", "٣", "0x1", "1_0", "+1", " 1", "a7", "a07", "a٣7"])
+    | st.tuples(st.sampled_from(["", "cam1-", "x"]), numbered).map("".join)
     | st.text(max_size=6)
 )
 
@@ -36,3 +37,18 @@ def test_numbered_keys_take_bits_not_strings() -> None:
     finally:
         tracemalloc.stop()
     assert held < 100_000  # a set of these strings holds about 16 MB
+
+
+def test_prefixed_numbered_keys_take_bits_too() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        key_set = KeySet()
+        for prefix in ("cam1-", "cam2-"):
+            assert all(key_set.add(f"{prefix}{i:06d}") for i in range(100_000))
+        assert not key_set.add("cam2-099999") and key_set.add("cam3-099999")
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 100_000
