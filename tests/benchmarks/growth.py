@@ -7,8 +7,10 @@ same images, written into the "Growth" section of docs/benchmarks.md.
     .venv/bin/python tests/benchmarks/growth.py --scenes 10000 --compare before=/path/to/checkout
 
 Small scenes are 320x240 JPEGs (quality 70, up to 6 objects) from tools/make_dataset.py,
-generated once into --work (as `small-N/`, with our tarball `small-N.tar`) and reused: the
-100k set takes some 8 minutes to make, the 1M one over an hour. `--compare NAME=CHECKOUT`
+generated once into --work (as `small-N/`, with our tarball `small-N.tar`) and reused. Sets
+larger than --base (10k) are the base set repeated under new names, every copy's JPEG given
+a comment segment so that no two images have the same bytes: generating 10k scenes took 8
+minutes on the shared machine, so 100k would take over an hour and 1M half a day. `--compare NAME=CHECKOUT`
 also runs each command with another checkout's `mira` (on PYTHONPATH, with this venv), so
 that before and after a change are measured in one run; the comparison is printed, and
 the docs get this checkout's figures.
@@ -40,14 +42,49 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def prepare(n: int, work: Path) -> Paths:
+def generate(n: int, dataset: Path) -> None:
+    log(f"generating {n} small scenes in {dataset}")
+    command = [PYTHON, str(ROOT / "tools" / "make_dataset.py"), "--n", str(n)]
+    subprocess.run([*command, "--out", str(dataset), *DATASET], check=True)
+
+
+def _with_comment(jpeg: bytes, text: bytes) -> bytes:
+    """The JPEG with a comment segment after its start marker: other bytes, same pixels."""
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
+def replicate(base: Path, dataset: Path, copies: int) -> None:
+    """`copies` times the base set's scenes, copy j's images named rJJJ_NAME with the
+    comment "mira copy j" and its groups renamed alike (groups keep their sizes)."""
+    log(f"making {dataset} from {copies} copies of {base}")
+    project = json.loads((base / "project.json").read_text())
+    dataset.mkdir(parents=True, exist_ok=True)
+    part = dataset / "project.json.part"
+    with part.open("w") as f:
+        f.write('{"config": ' + json.dumps(project["config"]) + ', "items": [')
+        for j in range(copies):
+            for i, item in enumerate(project["items"]):
+                name = f"r{j:03d}_{item['target']}"
+                data = (base / item["target"]).read_bytes()
+                (dataset / name).write_bytes(_with_comment(data, b"mira copy %d" % j))
+                metadata = {**item["metadata"], "origin": f"{item['metadata']['origin']}-r{j}"}
+                copy = {**item, "target": name, "metadata": metadata}
+                f.write(("," if i or j else "") + json.dumps(copy))
+        f.write("]}")
+    part.rename(dataset / "project.json")
+
+
+def prepare(n: int, work: Path, base: int) -> Paths:
     """The n-scene small dataset and our tarball of it, made once and reused."""
     dataset = work / f"small-{n}"
     project = dataset / "project.json"
-    if not project.exists():
-        log(f"generating {n} small scenes in {dataset}")
-        command = [PYTHON, str(ROOT / "tools" / "make_dataset.py"), "--n", str(n)]
-        subprocess.run([*command, "--out", str(dataset), *DATASET], check=True)
+    if not project.exists() and n <= base:
+        generate(n, dataset)
+    elif not project.exists():
+        if n % base:
+            raise SystemExit(f"{n} scenes: not a multiple of --base {base}")
+        source = prepare(base, work, base).dataset
+        replicate(source, dataset, n // base)
     tarball = work / f"small-{n}.tar"
     if not tarball.exists() or tarball.stat().st_mtime < project.stat().st_mtime:
         log(f"importing {project}")
@@ -113,6 +150,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per command")
     parser.add_argument("--compare", action="append", default=[], metavar="NAME=CHECKOUT",
                         help="also run another checkout's mira, e.g. before=/tmp/main")  # fmt: skip
+    parser.add_argument("--base", type=int, default=10_000, help="larger sets repeat this one")
     parser.add_argument("--work", type=Path, default=ROOT / "tests" / "benchmarks" / "work")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -128,7 +166,7 @@ def main() -> None:
     sizes = sorted(set(args.scenes) | ({MILLION} if args.million else set()))
     results: dict[str, Any] = {"scenes": {}, "repeat": args.repeat}
     for n in sizes:
-        paths = prepare(n, args.work)
+        paths = prepare(n, args.work, args.base)
         remover(paths.out)()
         images = sum(p.stat().st_size for p in paths.dataset.glob("*.jpg"))
         log(f"== {n} scenes: tar cf")
