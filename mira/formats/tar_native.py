@@ -82,8 +82,9 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     return _dump(record, f"scene {key}")
 
 
-#: One for all records. msgspec reads a record three times as fast as `json` and gives the
-#: same values (integers of any size included); NaN and Infinity are not JSON to it either.
+#: One for all records. msgspec reads a record in about half the time `json` takes and gives
+#: the same values, integers of any size included (orjson, nearly as fast, turns an integer
+#: past 64 bits into a float); NaN and Infinity are not JSON to it either.
 _DECODER = msgspec.json.Decoder()
 
 
