@@ -142,6 +142,17 @@ def comparison(results: dict[str, Any], names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def rewrite_docs(raw: Path, output: Path) -> None:
+    """The growth section from figures saved by an earlier run."""
+    results = json.loads(raw.read_text())
+    for entry in results["scenes"].values():
+        entry["tar"] = Measurement(**entry["tar"])
+        for row in entry["cases"].values():
+            row.update({name: Measurement(**m) for name, m in row.items()})
+    names = {name for e in results["scenes"].values() for name in e["cases"]}
+    write_growth(results, [c for c in CASES if c.name in names], output)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenes", type=int, nargs="+", default=SIZES)
@@ -153,7 +164,12 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=10_000, help="larger sets repeat this one")
     parser.add_argument("--work", type=Path, default=ROOT / "tests" / "benchmarks" / "work")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the docs from the last run's WORK/growth.json")  # fmt: skip
     args = parser.parse_args()
+    if args.report_only:
+        rewrite_docs(args.work / "growth.json", args.output)
+        return
 
     args.work.mkdir(parents=True, exist_ok=True)
     variants: dict[str, dict[str, str] | None] = {"ours": variant_env(None)}

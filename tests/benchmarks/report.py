@@ -338,7 +338,14 @@ def _section(output: Path) -> str:
 
 
 def _cell(m: Measurement, tar: Measurement) -> str:
-    return f"{m.median:.2f} s ({m.median / tar.median:.2f}×), {m.peak_mb:.0f} MB"
+    cpu = f", CPU {m.cpu_median:.2f} s ({m.cpu_median / tar.cpu_median:.1f}×)" if m.cpu else ""
+    return f"{m.median:.2f} s ({m.median / tar.median:.2f}×){cpu}, {m.peak_mb:.0f} MB"
+
+
+def _highest_load(scenes: dict[int, Any]) -> float:
+    runs = [e["tar"] for e in scenes.values()]
+    runs += [m for e in scenes.values() for row in e["cases"].values() for m in row.values()]
+    return max(m.load for m in runs)
 
 
 def _growth_targets(scenes: dict[int, Any], cases: list[Case]) -> list[str]:
@@ -390,7 +397,12 @@ def write_growth(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "11 KB a JPEG, 4.4 annotations a scene, boxes and polygons); input: the native tarball "
         "`mira import-qsl` wrote. Each cell: whole-process wall time (median of "
         f"{results['repeat']} run(s)), its ratio to `tar cf` of the same JPEG files, and the "
-        "peak memory (measured as for the tables above, in one more, untimed run).",
+        "peak memory (measured as for the tables above, in one more, untimed run). Sets "
+        "above 10k scenes repeat the 10k set, each copy's JPEGs given a comment so that no "
+        "two images share their bytes (see growth.py). CPU is user + system seconds of the "
+        "timed run (children included) and its ratio to `tar cf`'s: steadier than wall time "
+        "when other work shares the machine (highest 1-minute load average at the start of "
+        f"a run: {_highest_load(scenes):.1f} on 2 cores).",
         "",
         header,
         "| --- | ---: | ---: |" + " --- |" * len(cases),
