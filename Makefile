@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 MIRA := $(BIN)/mira
 OUT := demo-output
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-sizes clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python tests/benchmarks/run.py
+
+# Output bytes of tile and augment against their source and SAHI (installed in a venv of its own)
+bench-sizes: $(VENV)/.installed
+	$(BIN)/python tests/benchmarks/sizes.py
 
 clean:
 	rm -rf $(OUT) build *.egg-info

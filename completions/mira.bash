@@ -29,12 +29,13 @@ _mira() {
                 --min-visibility) :; return ;;
                 --seed) :; return ;;
                 -j|--jobs) :; return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
                 --quality) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -97,12 +98,14 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --colormap) _mira_files -f; return ;;
                 --background) :; return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -111,12 +114,13 @@ _mira() {
             case "$prev" in
                 -o|--output) _mira_files -d; return ;;
                 --limit) :; return ;;
-                --format) mapfile -t COMPREPLY < <(compgen -W "jpg png" -- "$cur"); return ;;
+                --format|--image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 --colormap) _mira_files -f; return ;;
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -158,12 +162,14 @@ _mira() {
                 --overlap) :; return ;;
                 --min-visibility) :; return ;;
                 --oversized) mapfile -t COMPREPLY < <(compgen -W "error crop" -- "$cur"); return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

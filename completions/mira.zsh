@@ -11,7 +11,8 @@ _mira_augment() {
         '--min-visibility[Drop annotations with a smaller share of their area left in the image (default\: the pipeline'\''s bbox min_visibility, else 0).]:F: ' \
         '--seed[Random seed; the same seed gives the same output.]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
-        '--quality[JPEG quality for JPEG sources.]:N: ' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -77,6 +78,8 @@ _mira_placeholder() {
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
         '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:TEXT: ' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -93,7 +96,8 @@ _mira_render() {
         '--labels[Write category names.]' \
         '--no-labels[Write category names.]' \
         '--opaque[Fill annotations instead of outlining.]' \
-        '--format[Image format of the renders.]:jpg|png:(jpg png)' \
+        '(--format --image-format)'{--format,--image-format}'[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--colormap[Category colours (as for placeholder).]:FILE.yaml:_files' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
@@ -136,6 +140,8 @@ _mira_tile() {
         '--overlap[Grid\: overlap of neighbours, in \[0, 1).]:F: ' \
         '--min-visibility[Grid\: drop clipped annotations showing less.]:F: ' \
         '--oversized[Subcrops\: an annotation that cannot fit is an error, or gets a crop.]:error|crop:(error crop)' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \

@@ -2,6 +2,7 @@
 
     MiraError                      base: the CLI prints "error: <message>" and exits 1
      ├── ValidationError           an object or argument is invalid (also a ValueError)
+     │    └── OptionError          an option this input cannot honour (the CLI exits 2)
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
@@ -20,6 +21,11 @@ class MiraError(Exception):
 
 class ValidationError(MiraError, ValueError):
     """An object or argument is invalid."""
+
+
+class OptionError(ValidationError):
+    """A valid option that the data cannot honour (an image with an alpha channel asked for
+    as JPEG): a usage error, found only once that input is read."""
 
 
 class FormatError(MiraError):

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -80,3 +80,54 @@ TarFormatOpt = Annotated[
 def writer_options(tar_format: TarFormat, shard_size: int | None) -> dict[str, object]:
     """The library's keyword arguments for how an output tarball is written."""
     return {"format": tar_format.value, "shard_size": shard_size}
+
+
+class ImageFormat(str, Enum):
+    keep = "keep"
+    jpg = "jpg"
+    png = "png"
+    webp = "webp"
+
+
+IMAGE_FORMAT_HELP = (
+    "How to write the images made: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, "
+    "others become PNG), jpg, png or webp."
+)
+
+
+def image_format_option(*aliases: str) -> Any:
+    """The --image-format option (plus `aliases`, for render's older --format)."""
+    return typer.Option("--image-format", *aliases, help=IMAGE_FORMAT_HELP)
+
+
+def _quality(text: str) -> int:
+    """--quality's parser: the library's check, with the value named even when not a number."""
+    from mira.core.encoding import check_quality
+
+    try:
+        value: object = int(text)
+    except ValueError:
+        value = text
+    return usage_check(lambda: check_quality(value))  # type: ignore[return-value]
+
+
+ImageFormatOpt = Annotated[ImageFormat, image_format_option()]
+QualityOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--quality",
+        parser=_quality,
+        metavar="Q",
+        help="JPEG/WebP quality, 1-100. Without it: a JPEG source's own quality, read from "
+        "its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.",
+    ),
+]
+
+
+def encoding_options(image_format: ImageFormat, quality: int | None) -> dict[str, Any]:
+    """The library's keyword arguments for how images are encoded, checked together (a
+    quality for png is a usage error)."""
+    from mira.core.encoding import Encoding
+
+    usage_check(lambda: Encoding(image_format.value, quality), "--quality")
+    return {"image_format": image_format.value, "quality": quality}

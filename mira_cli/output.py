@@ -31,6 +31,11 @@ class Table:
     rows: list[Sequence[Any]] = field(default_factory=list)
 
 
+def encoded_table(encoded: dict[str, int]) -> Table:
+    """The images a pixel command wrote, by encoding (``jpg q90``, ``png``...)."""
+    return Table("Images written", ["encoding", "images"], [[k, n] for k, n in encoded.items()])
+
+
 def _console(stream: Any) -> Any:
     from rich.console import Console
 

@@ -86,6 +86,7 @@ def test_public_api():
         "Categories",
         "Category",
         "Dimensions",
+        "Encoding",
         "ImageSource",
         "Label",
         "MaskRegion",

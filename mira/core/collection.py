@@ -163,12 +163,27 @@ class SceneCollection:
 
     # drawing: mira/ops/placeholder.py
     def save_placeholder(
-        self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
+        self,
+        filename: PathLike,
+        colormap: Any = None,
+        background: Any = 255,
+        force: bool = True,
+        image_format: str = "png",
+        quality: int | None = None,
     ) -> dict[str, Any]:
-        """Save blank same-size PNGs with annotations filled in category colours (a report)."""
+        """Save blank same-size images (PNG by default) with annotations filled in category
+        colours (a report)."""
         from mira.pipeline.jobs import save_placeholder
 
-        return save_placeholder(self._scenes, filename, colormap, background, force=force)
+        return save_placeholder(
+            self._scenes,
+            filename,
+            colormap,
+            background,
+            force=force,
+            image_format=image_format,
+            quality=quality,
+        )
 
     # operations: mira/ops/split.py
     def split(

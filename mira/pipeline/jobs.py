@@ -93,13 +93,18 @@ def tile_file(
     format: str = "native",
     shard_size: int | None = None,
     engine: Engine | None = None,
+    image_format: str = "keep",
+    quality: int | None = None,
 ) -> dict[str, Any]:
     """`mira tile`: tarball(s) → sub-crops or grid tiles → a tarball (every piece encoded
-    once, by `engine`, default `jobs` local processes). Returns the report of `TileStage`."""
+    once, as `Encoding(image_format, quality)` says, by `engine`, default `jobs` local
+    processes). Returns the report of `TileStage`."""
+    from mira.core.encoding import Encoding
     from mira.ops.tiling import TileStage
 
     report: dict[str, Any] = {"output": os.fspath(output)}
-    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report)
+    encoding = Encoding(image_format, quality)
+    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report, encoding)
     engine = engine or local_engine(jobs)
     source = _tar_sources(inputs)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
@@ -117,23 +122,27 @@ def save_augmented(
     min_visibility: float | None = None,
     seed: int = 0,
     jobs: int | None = None,
-    quality: int = 95,
+    quality: int | None = None,
     force: bool = False,
     inputs: Iterable[PathLike] = (),
     format: str = "native",
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    image_format: str = "keep",
 ) -> dict[str, Any]:
     """`mira augment`: the augmented stream to a tarball atomically; the report.
 
-    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). The output is checked
-    first (exists without `force`, or is one of `inputs`), then the pipeline and options; any
+    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). Copies are encoded as
+    `Encoding(image_format, quality)` says. The encoding and the output are checked first
+    (exists without `force`, or is one of `inputs`), then the pipeline and options; any
     failure, then or later, leaves nothing behind.
     """
+    from mira.core.encoding import Encoding
     from mira.ops.augment_pipeline import load_pipeline
     from mira.ops.augment_stream import AugmentStage, new_report
 
+    encoding = Encoding(image_format, quality)
     report = new_report()
     sink = TarSink(
         output,
@@ -150,7 +159,7 @@ def save_augmented(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        quality=quality,
+        encoding=encoding,
         report=report,
     )
     engine = engine or local_engine(jobs)
@@ -171,14 +180,18 @@ def save_placeholder(
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    image_format: str = "png",
+    quality: int | None = None,
 ) -> dict[str, Any]:
     """`SceneCollection.save_placeholder(filename, colormap)`, streaming: the placeholder of
-    every scene to a tarball (atomically); the report. `jobs` processes draw and encode
-    (None: all cores); output bytes do not depend on it."""
+    every scene to a tarball (atomically), encoded as `Encoding(image_format, quality)`
+    says (PNG by default); the report. `jobs` processes draw and encode (None: all cores);
+    output bytes do not depend on it."""
+    from mira.core.encoding import Encoding
     from mira.ops.placeholder import PlaceholderStage
 
     report: dict[str, Any] = {"output": os.fspath(filename)}
-    stage = PlaceholderStage(colormap, background, report)
+    stage = PlaceholderStage(colormap, background, report, Encoding(image_format, quality))
     sink = TarSink(
         filename,
         force=force,
@@ -199,23 +212,26 @@ def render_scenes(
     limit: int | None = None,
     labels: bool = True,
     opaque: bool = False,
-    format: str = "jpg",
+    image_format: str = "jpg",
     jobs: int | None = None,
     force: bool = False,
     inputs: Iterable[Any] = (),
     colormap: Any = None,
     sheet_size: int = 16,
-    quality: int = 90,
+    quality: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
 ) -> dict[str, Any]:
-    """`mira render`: `OUT_DIR/<key>.<format>` per scene and `OUT_DIR/contact-sheet.jpg` of
-    the first `sheet_size` scenes; drawn by `engine` (default `jobs` local processes),
-    written in input order into a folder that appears only when complete."""
+    """`mira render`: `OUT_DIR/<key>.<ext>` per scene, encoded as `Encoding(image_format,
+    quality)` says (JPEG by default), and `OUT_DIR/contact-sheet.jpg` of the
+    first `sheet_size` scenes; drawn by `engine` (default `jobs` local processes), written
+    in input order into a folder that appears only when complete."""
+    from mira.core.encoding import Encoding
     from mira.ops.render import RenderStage
 
     report: dict[str, Any] = {"output": str(out_dir)}
-    stage = RenderStage(limit, labels, opaque, format, colormap, sheet_size, quality, report)
+    encoding = Encoding(image_format, quality)
+    stage = RenderStage(limit, labels, opaque, encoding, colormap, sheet_size, report)
     sink = FolderSink(out_dir, force=force, inputs=[*source_inputs(scenes), *inputs])
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Rendering")

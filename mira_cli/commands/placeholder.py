@@ -7,13 +7,17 @@ import typer
 from mira_cli import output
 from mira_cli.options import (
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
     writer_options,
 )
 
@@ -51,6 +55,8 @@ def run(
     out: OutputOpt,
     colormap: ColormapOpt = None,
     background: BackgroundOpt = "255",
+    image_format: ImageFormatOpt = ImageFormat.png,
+    quality: QualityOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -64,6 +70,7 @@ def run(
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_placeholder
 
+    encoding = encoding_options(image_format, quality)
     report = save_placeholder(
         TarSource(inputs),
         out,
@@ -73,6 +80,7 @@ def run(
         progress=output.progress,
         jobs=jobs,
         **writer_options(tar_format, shard_size),
+        **encoding,
     )
     rows = [[name, color] for name, color in report["colors"].items()]
     table = output.Table(
@@ -80,4 +88,4 @@ def run(
         ["category", "colour"],
         rows,
     )
-    output.emit(report, [table], json_mode, output=out)
+    output.emit(report, [table, output.encoded_table(report["encoded"])], json_mode, output=out)

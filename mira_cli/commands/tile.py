@@ -8,13 +8,17 @@ import typer
 from mira_cli import output
 from mira_cli.options import (
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
     ShardSizeOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
     writer_options,
 )
 
@@ -76,6 +80,8 @@ def run(
     overlap: OverlapOpt = 0.2,
     min_visibility: VisibilityOpt = 0.0,
     oversized: OversizedOpt = Oversized.error,
+    image_format: ImageFormatOpt = ImageFormat.keep,
+    quality: QualityOpt = None,
     jobs: JobsOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
@@ -84,15 +90,17 @@ def run(
 ) -> None:
     """Cut every scene into crops of at most --max-size pixels; each records its source.
 
+    Pieces of a JPEG are JPEG at the source's own quality by default (sized like it).
     Example: mira tile data.tar -o tiles.tar --max-size 512 --mode grid --overlap 0.2
 
     Python: Scene.to_subcrops(max_size) and Scene.tile(size, overlap, min_visibility).
     """
     from mira.pipeline.jobs import tile_file
 
+    encoding = encoding_options(image_format, quality)
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
-        force, output.progress, **writer_options(tar_format, shard_size),
+        force, output.progress, **writer_options(tar_format, shard_size), **encoding,
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [
@@ -101,4 +109,4 @@ def run(
     ]
     title = f"Tiled {scenes['in']} scenes into {scenes['out']} ({mode.value}, max {max_size} px)"
     table = output.Table(title, ["", "in", "out", "dropped (visibility)"], rows)
-    output.emit(report, [table], json_mode, output=out)
+    output.emit(report, [table, output.encoded_table(report["encoded"])], json_mode, output=out)

@@ -12,6 +12,7 @@ from typing import Any
 
 from cases import Case, Paths
 from measure import Measurement
+from sections import KEPT, markers, section_of, with_section
 
 ORIGINAL_OPS = {
     "roundtrip": "`SceneCollection.load(tar).save(out)`",
@@ -322,19 +323,16 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "",
     ]  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
-    growth = _section(output)  # written by growth.py: kept as it is
-    output.write_text("\n".join(lines) + (f"\n{growth}\n" if growth else ""))
+    text = "\n".join(lines)
+    old = output.read_text() if output.exists() else ""
+    for name in KEPT:  # written by sizes.py and growth.py: kept as they are
+        kept = section_of(old, name)
+        if kept is not None:
+            text = with_section(text, kept, name)
+    output.write_text(text)
 
 
-GROWTH_BEGIN = "<!-- growth.py: begin -->"
-GROWTH_END = "<!-- growth.py: end -->"
-
-
-def _section(output: Path) -> str:
-    """The growth section of `output` (markers included), or ""."""
-    text = output.read_text() if output.exists() else ""
-    start, end = text.find(GROWTH_BEGIN), text.find(GROWTH_END)
-    return text[start : end + len(GROWTH_END)] if 0 <= start < end else ""
+GROWTH_BEGIN, GROWTH_END = markers("growth")
 
 
 def _cell(m: Measurement, tar: Measurement) -> str:
@@ -386,7 +384,7 @@ def write_growth(results: dict[str, Any], cases: list[Case], output: Path) -> No
     sizes = sorted(scenes)
     header = "| scenes | JPEG MB | tar cf | " + " | ".join(c.name for c in cases) + " |"
     lines = [
-        GROWTH_BEGIN,
+        GROWTH_BEGIN + " -->",
         "",
         "## Growth: small scenes, 1k to 1M",
         "",
@@ -420,8 +418,4 @@ def write_growth(results: dict[str, Any], cases: list[Case], output: Path) -> No
         )
     lines += ["", *_growth_targets(scenes, cases), "", GROWTH_END]
     text = output.read_text() if output.exists() else ""
-    old = _section(output)
-    section = "\n".join(lines)
-    output.write_text(
-        text.replace(old, section) if old else text.rstrip("\n") + "\n\n" + section + "\n"
-    )
+    output.write_text(with_section(text, "\n".join(lines), "growth"))

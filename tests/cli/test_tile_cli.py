@@ -68,8 +68,11 @@ def test_subcrops_exact(mira, data: Path, tmp_path: Path) -> None:
         "overlap": 0.2,
         "min_visibility": 0.0,
         "oversized": "error",
+        "image_format": "keep",
+        "quality": None,
         "scenes": {"in": 3, "out": 9},
         "annotations": {"in": 3, "out": 3, "dropped_visibility": 0},
+        "encoded": {"jpg q90": 2, "png": 7},
     }
     tiles = list(iter_scenes(out))
     assert [t.metadata.get("tile") for t in tiles] == [
@@ -131,6 +134,10 @@ def test_table_output(mira, straddling: Path, tmp_path: Path) -> None:
         "             in  out  dropped (visibility)",
         "scenes        1    2                     -",
         "annotations   2    4                     0",
+        "",
+        "Images written",
+        "encoding  images",
+        "png            2",
     ]
 
 

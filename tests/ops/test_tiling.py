@@ -119,6 +119,7 @@ def test_grid_min_visibility_drops_and_counts() -> None:
         "annotations_in": 2,
         "annotations_out": 3,
         "dropped_visibility": 1,
+        "encoding": "png",
     }
 
 
@@ -262,8 +263,11 @@ def test_tile_scenes_is_the_same_for_any_jobs() -> None:
         "overlap": 0.0,
         "min_visibility": 0.0,
         "oversized": "error",
+        "image_format": "keep",
+        "quality": None,
         "scenes": {"in": 3, "out": 18},
         "annotations": {"in": 3, "out": 6, "dropped_visibility": 0},
+        "encoded": {"jpg q95": 12, "png": 6},
     }
 
 

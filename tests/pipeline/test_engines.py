@@ -84,7 +84,7 @@ def run_placeholder(source: Path, out: Path, engine) -> None:
 
 
 def run_render(source: Path, out: Path, engine) -> None:
-    jobs.render_scenes(TarSource(source), out, sheet_size=5, format="png", engine=engine)
+    jobs.render_scenes(TarSource(source), out, sheet_size=5, image_format="png", engine=engine)
 
 
 def run_dedupe(source: Path, out: Path, engine) -> None:
@@ -95,11 +95,28 @@ def run_dedupe(source: Path, out: Path, engine) -> None:
     Pipeline(stage_source, [DedupeStage(0.9)], sink, engine=engine).run()
 
 
+def run_tile_webp(source: Path, out: Path, engine) -> None:
+    jobs.tile_file(source, out, 40, "grid", engine=engine, image_format="webp")  # lossy, lossless
+
+
+def run_augment_jpg(source: Path, out: Path, engine) -> None:
+    config = out.parent / "augment.yaml"
+    config.write_text(AUGMENT)
+    jobs.save_augmented(TarSource(source), out, config, seed=3, engine=engine, image_format="jpg")
+
+
+def run_render_keep(source: Path, out: Path, engine) -> None:
+    jobs.render_scenes(TarSource(source), out, sheet_size=2, image_format="keep", engine=engine)
+
+
 JOBS = {
     "tile": run_tile,
+    "tile webp": run_tile_webp,
     "augment": run_augment,
+    "augment jpg": run_augment_jpg,
     "placeholder": run_placeholder,
     "render": run_render,
+    "render keep": run_render_keep,
     "dedupe": run_dedupe,
 }
 
@@ -117,7 +134,7 @@ def test_every_engine_writes_the_serial_engines_bytes(job, engine, source, tmp_p
     reference, candidate = tmp_path / "reference" / "out", tmp_path / engine / "out"
     reference.parent.mkdir()
     candidate.parent.mkdir()
-    if job != "render":
+    if not job.startswith("render"):
         reference, candidate = reference.with_suffix(".tar"), candidate.with_suffix(".tar")
     JOBS[job](source, reference, SerialEngine())
     JOBS[job](source, candidate, ENGINES[engine]())
