@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
@@ -90,11 +91,10 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     return _dump(record, f"scene {key}")
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"{token} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one for all records
+#: One for all records. msgspec reads a record in about half the time `json` takes and gives
+#: the same values, integers of any size included (orjson, nearly as fast, turns an integer
+#: past 64 bits into a float); NaN and Infinity are not JSON to it either.
+_DECODER = msgspec.json.Decoder()
 
 
 def _number(value: Any) -> float:
@@ -114,8 +114,8 @@ def _number(value: Any) -> float:
 def parse_record(data: bytes, where: str) -> dict[str, Any]:
     """The JSON record as a dict, with its format and version checked."""
     try:
-        record = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        record = _DECODER.decode(data)
+    except msgspec.DecodeError as exc:  # malformed, not UTF-8, or a number out of range
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
         raise FormatError(f"{where}: not a mira scene record (missing format {FORMAT_NAME!r})")
