@@ -48,9 +48,27 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
     return text.encode("utf-8")
 
 
+#: msgspec writes a parsed record in a fifth of the time `json` takes, with the same bytes
+#: but for floats it writes in other notations (`json` writes 1e-05 and 1e+16, msgspec
+#: 0.00001 and 1e16): with every digit but 0 read as 1 and E as e, such bytes hold "0e",
+#: "1e" or "0.0000", which other numbers never do (strings may, rarely: `json` then writes
+#: those records too). A parsed record holds plain JSON values only (no NaN, no tuples),
+#: which both write alike.
+_FAST_ENCODER = msgspec.json.Encoder()
+_PROBE = bytes.maketrans(b"123456789E", b"111111111e")
+
+
 def dump_record(record: dict[str, Any]) -> bytes:
-    """The bytes of a record given as a dict (e.g. a parsed one, edited)."""
-    return _dump(record, f"scene {record.get('key')}")
+    """The bytes of a record parsed by `parse_record`, perhaps edited (with plain JSON
+    values: str, int, float, bool, None, lists and dicts of them)."""
+    try:
+        data = _FAST_ENCODER.encode(record)
+    except (TypeError, ValueError, RecursionError, msgspec.MsgspecError):
+        return _dump(record, f"scene {record.get('key')}")  # it says what is wrong
+    probe = data.translate(_PROBE)
+    if b"0e" in probe or b"1e" in probe or b"0.0000" in probe:
+        return _dump(record, f"scene {record.get('key')}")
+    return data
 
 
 def _points(array: np.ndarray) -> list[list[float]]:

@@ -388,3 +388,19 @@ def test_record_numbers_keep_their_values():
     assert rect.x1y1x2y2() == (1.0, 2.5, 3.0, 4.25) and rect.points.dtype == np.float64
     assert poly.points.tolist() == [[0.0, 0.5], [2.0, 0.0], [2.0, 2.0]] and poly.area() == 2.0
     assert all(type(v) is float for a in scene.annotations for v in a.x1y1x2y2())
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        *[(v, 'é \u2028 \x00 "q"') for v in (0.0, -0.0, 1.5, 0.0001, 123.25, 2**70, -7)],
+        *[(v, "") for v in (1e-05, 1.5e-07, 1e16, 1.2345678901234568e17, 5e-324, -1e300)],
+        *[(1.5, t) for t in ("a1e5", "0.00001", "1E7")],  # like numbers in another notation
+    ],
+)
+def test_edited_records_are_written_as_json_writes_them(value, text):
+    from mira.formats.tar_native import dump_record
+
+    edited = {"key": "k", "text": text, "values": [value, [value], {"v": value}, True, None]}
+    expected = json.dumps(edited, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    assert dump_record(edited) == expected.encode("utf-8")
