@@ -1,4 +1,5 @@
-"""Cost as work grows: the pixel-free commands and import-qsl on 1k, 10k and 100k small scenes
+"""Cost as work grows: the pixel-free commands (stats, split, dedupe, merge of the two halves,
+filter, remap) and import-qsl on 1k, 10k and 100k small scenes
 (and 1M with --million), whole-process wall time and peak memory beside `tar cf` of the
 same images, written into the "Growth" section of docs/benchmarks.md.
 
@@ -28,13 +29,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import CASES, MIRA, PYTHON, ROOT, Case, Paths, case_key  # noqa: E402
+from cases import CASES, MIRA, PYTHON, ROOT, Case, Paths, case_key, halves  # noqa: E402
 from measure import Measurement, measure, measure_alike, remover  # noqa: E402
 from report import write_growth  # noqa: E402
 
 SIZES = [1_000, 10_000, 100_000]
 MILLION = 1_000_000
-COMMANDS = ("import-qsl", "stats", "split", "dedupe")
+COMMANDS = ("import-qsl", "stats", "split", "dedupe", "merge", "filter", "remap")
 DATASET = ["--size", "320x240", "--quality", "70", "--max-objects", "6", "--seed", "0"]
 
 
@@ -90,7 +91,13 @@ def prepare(n: int, work: Path, base: int) -> Paths:
         log(f"importing {project}")
         argv = [MIRA, "--quiet", "import-qsl", str(project), "-o", str(tarball), "--force"]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    return Paths(dataset, tarball, work / f"growth-out-{os.getpid()}")
+    paths = Paths(dataset, tarball, work / f"growth-out-{os.getpid()}")
+    if any(not h.exists() or h.stat().st_mtime < tarball.stat().st_mtime for h in halves(paths)):
+        log(f"splitting {tarball} in halves (merge's inputs)")
+        argv = [MIRA, "--quiet", "split", str(tarball), "--sizes", "0.5", "0.5",
+                "--names", "a", "b", "--out-dir", str(work), "--force"]  # fmt: skip
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return paths
 
 
 def tar_floor(paths: Paths, repeat: int) -> Measurement:
