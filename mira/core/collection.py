@@ -228,3 +228,47 @@ class SceneCollection:
         from mira.formats.qsl import load_qsl
 
         return load_qsl(jsonpath, label_key, base_dir)[0]
+
+    # COCO and YOLO: other tools' datasets (mira/formats/coco.py, mira/formats/yolo.py)
+    @classmethod
+    def from_coco(
+        cls,
+        jsonpath: PathLike,
+        images_dir: PathLike | None = None,
+        skip_missing: bool = False,
+        results: PathLike | None = None,
+    ) -> SceneCollection:
+        """A collection from a COCO instances file (`mira import coco`)."""
+        from mira.formats.coco import load_coco
+
+        return load_coco(jsonpath, images_dir, skip_missing, results)[0]
+
+    def to_coco(self, out_dir: PathLike, part: str = "train", **options: Any) -> dict[str, Any]:
+        """Write a COCO dataset folder, this collection as `part` (`mira export coco`;
+        options: images="copy"|"link"|"none", force); returns the report."""
+        return self._export("coco", out_dir, part, options)
+
+    @classmethod
+    def from_yolo(
+        cls,
+        source: PathLike,
+        part: str | None = None,
+        images_dir: PathLike | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from an Ultralytics data.yaml: every part, or only `part`."""
+        from mira.formats.yolo import load_yolo
+
+        return load_yolo(source, part, images_dir, skip_missing)[0]
+
+    def to_yolo(self, out_dir: PathLike, part: str = "train", **options: Any) -> dict[str, Any]:
+        """Write an Ultralytics dataset folder, this collection as `part` (`mira export
+        yolo`; options: task="detect"|"segment", images, force); returns the report."""
+        return self._export("yolo", out_dir, part, options)
+
+    def _export(
+        self, fmt: str, out_dir: PathLike, part: str, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        from mira.pipeline.jobs import export_scenes
+
+        return export_scenes(fmt, {part: self._scenes}, out_dir, **options)

@@ -19,12 +19,20 @@ from mira.errors import ValidationError
 #: format name → module in mira.formats, for `mira import`.
 IMPORTS: dict[str, str] = {
     "qsl": "qsl",
+    "coco": "coco",
+    "yolo": "yolo",
 }
 #: format name → module in mira.formats, for `mira export`.
-EXPORTS: dict[str, str] = {}
+EXPORTS: dict[str, str] = {
+    "coco": "coco",
+    "yolo": "yolo",
+}
 #: (direction, format) → the format-specific options it takes (beyond the common ones).
 OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("import", "qsl"): ("label_key",),
+    ("import", "coco"): ("results",),
+    ("import", "yolo"): ("part",),
+    ("export", "yolo"): ("task",),
 }
 
 

@@ -364,20 +364,45 @@ def export_files(
     """`mira export FORMAT`: one part per input tarball (named by `parts`, else from the
     file names, see `part_names_for`) → a folder laid out for the format, which appears
     only when complete. Returns the exporter's report."""
+
+    sources = [TarSource([path]) for path in inputs]
+    names = part_names_for([s.inputs[0] for s in sources], parts)
+    return export_scenes(
+        target_format,
+        dict(zip(names, sources, strict=True)),
+        out_dir,
+        images=images,
+        force=force,
+        progress=progress,
+        **options,
+    )
+
+
+def export_scenes(
+    target_format: str,
+    parts: dict[str, Iterable[Any]],
+    out_dir: str | os.PathLike[str],
+    *,
+    images: str = "copy",
+    force: bool = False,
+    progress: ProgressArg = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Streams of scenes, one per part name, → a folder laid out for the format (what
+    `export_files` and `SceneCollection.to_coco/to_yolo` run). Returns the exporter's
+    report."""
     from mira.formats import interchange
 
     options = interchange.check_options("export", target_format, options)
-    sources = [TarSource([path]) for path in inputs]
-    names = part_names_for([s.inputs[0] for s in sources], parts)
     folder = interchange.exporter(target_format)(
         out_dir,
         images=images,
         force=force,
-        inputs=[path for source in sources for path in source.inputs],
+        inputs=[path for source in parts.values() for path in source_inputs(source)],
         **options,
     )
     with folder:
-        for name, source in zip(names, sources, strict=True):
+        for name, source in parts.items():
             run_job(source, [], folder.part(name), progress=progress, description=name)
     return folder.report
 
