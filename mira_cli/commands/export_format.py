@@ -7,6 +7,7 @@ import typer
 
 from mira.formats.interchange import EXPORTS
 from mira_cli import output
+from mira_cli.conversion import not_an_option, spreading_command
 from mira_cli.options import ForceOpt, InputArg, JsonOpt, usage_check
 
 ExportFormat = Enum("ExportFormat", {name: name for name in EXPORTS}, type=str)  # type: ignore[misc]
@@ -27,16 +28,45 @@ PartsOpt = Annotated[
     typer.Option(
         "--parts",
         metavar="NAME ...",
-        help="Part names, one per input (default: from the file names, data-train.tar → train).",
+        help="Part names, one per input, after one flag (default: from the file names, "
+        "data-train.tar → train).",
     ),
 ]
+#: `--parts train val test` takes its names after one flag.
+COMMAND_CLASS = spreading_command({"--parts": not_an_option})
 ImagesOpt = Annotated[
-    Images,
+    Images | None,
     typer.Option(
         "--images",
-        help="copy: byte for byte; link: hard links where possible; none: labels only.",
+        help="copy: byte for byte [default]; link: hard links where possible; none: labels only.",
     ),
 ]
+CopyOpt = Annotated[bool, typer.Option("--copy", help="Same as --images copy.")]
+LinkOpt = Annotated[bool, typer.Option("--link", help="Same as --images link.")]
+NoImagesOpt = Annotated[bool, typer.Option("--no-images", help="Same as --images none.")]
+
+
+class Task(str, Enum):
+    detect = "detect"
+    segment = "segment"
+
+
+TaskOpt = Annotated[
+    Task | None,
+    typer.Option("--task", help="yolo: detect writes boxes, segment polygons [default: detect]."),
+]
+
+
+def _image_mode(images: Images | None, copy: bool, link: bool, no_images: bool) -> str:
+    """The one image mode asked for, by --images or by one of its three short forms."""
+    asked = [m for m, flag in (("copy", copy), ("link", link), ("none", no_images)) if flag]
+    if images is not None:
+        asked.append(images.value)
+    if len(set(asked)) > 1:
+        raise typer.BadParameter(
+            f"give one image mode, not {' and '.join(asked)}", param_hint="'--images'"
+        )
+    return asked[0] if asked else "copy"
 
 
 def run(
@@ -44,7 +74,11 @@ def run(
     inputs: InputArg,
     out_dir: OutDirOpt,
     parts: PartsOpt = None,
-    images: ImagesOpt = Images.copy,
+    images: ImagesOpt = None,
+    copy: CopyOpt = False,
+    link: LinkOpt = False,
+    no_images: NoImagesOpt = False,
+    task: TaskOpt = None,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -53,19 +87,22 @@ def run(
 
     Example: mira export yolo data-train.tar data-val.tar data-test.tar -o yolo/
 
+    Example: mira export coco data-train.tar data-val.tar -o coco/ --link
+
     Python: mira.pipeline.jobs.export_files(format, inputs, out_dir, ...).
     """
     from mira.formats.interchange import check_options
     from mira.pipeline.jobs import export_files
 
     fmt = target_format.value
-    options = usage_check(lambda: check_options("export", fmt, {}))
+    given = {"task": task and task.value}
+    options = usage_check(lambda: check_options("export", fmt, given))
     report = export_files(
         fmt,
         inputs,
         out_dir,
         parts=parts,
-        images=images.value,
+        images=_image_mode(images, copy, link, no_images),
         force=force,
         progress=output.progress,
         **options,

@@ -54,6 +54,22 @@ LabelKeyOpt = Annotated[
     ),
 ]
 
+ResultsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--results",
+        metavar="FILE.json",
+        help="coco: take the annotations (scored) from this results file; images and "
+        "categories stay those of SOURCE.",
+    ),
+]
+PartOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--part", metavar="NAME", help="yolo: import only this part of data.yaml (e.g. val)."
+    ),
+]
+
 
 def _key_prefix(value: str | None) -> str | None:
     from mira.ops.scene_keys import check_key_prefix
@@ -69,6 +85,8 @@ def run(
     skip_missing: SkipMissingOpt = False,
     key_prefix: KeyPrefixOpt = None,
     label_key: LabelKeyOpt = None,
+    results: ResultsOpt = None,
+    part: PartOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -78,7 +96,9 @@ def run(
     000000, 000001, ... in the format's order, and whatever cannot be represented is
     counted in the report. `mira import qsl` is `mira import-qsl`.
 
-    Example: mira import coco instances_train.json -o train.tar --images-dir images/train
+    Example: mira import coco annotations/instances_val2017.json -o val.tar
+
+    Example: mira import yolo dataset/data.yaml -o data.tar
 
     Python: mira.pipeline.jobs.import_file(format, source, output, ...).
     """
@@ -86,7 +106,8 @@ def run(
     from mira.pipeline.jobs import import_file
 
     fmt = source_format.value
-    options = usage_check(lambda: check_options("import", fmt, {"label_key": label_key}))
+    given = {"label_key": label_key, "results": results, "part": part}
+    options = usage_check(lambda: check_options("import", fmt, given))
     report = import_file(
         fmt,
         source,

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from mira_cli import output
-from mira_cli.conversion import Command
+from mira_cli.conversion import not_an_option, spreading_command
 from mira_cli.options import (
     ForceOpt,
     InputArg,
@@ -80,13 +80,6 @@ MissingOpt = Annotated[
 ]
 
 
-class SplitCommand(Command):
-    """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`)."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, spread_values(args))
-
-
 def _is_number(token: str) -> bool:
     try:
         float(token)
@@ -95,34 +88,8 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def spread_values(args: list[str]) -> list[str]:
-    """Rewrite `--sizes A B C` as `--sizes A --sizes=B --sizes=C` (the same for --names).
-
-    Following values are taken while they look like numbers (sizes) or do not start with
-    "-" (names); "--" ends option parsing as usual.
-    """
-    accepts = {"--sizes": _is_number, "--names": lambda t: not t.startswith("-")}
-    result: list[str] = []
-    flag: str | None = None
-    index = 0
-    while index < len(args):
-        token = args[index]
-        index += 1
-        if token == "--":
-            return result + args[index - 1 :]
-        if flag is not None and accepts[flag](token):
-            result.append(f"{flag}={token}")
-            continue
-        result.append(token)
-        flag = token.split("=", 1)[0] if token.split("=", 1)[0] in accepts else None
-        if flag is not None and "=" not in token and index < len(args):
-            if not args[index].startswith("--"):  # the first value, whatever it looks like
-                result.append(args[index])
-                index += 1
-    return result
-
-
-COMMAND_CLASS = SplitCommand
+#: `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`).
+COMMAND_CLASS = spreading_command({"--sizes": _is_number, "--names": not_an_option})
 
 
 def run(
