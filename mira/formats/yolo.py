@@ -126,6 +126,7 @@ def _dataset(source: str, images_dir: Any, part: str | None) -> _Dataset:
         root = os.path.join(folder, os.path.expanduser(str(data["path"])))
     else:
         root = folder
+    root = os.path.normpath(root)
     if not os.path.isdir(root):
         raise FormatError(f"{yaml_path}: the dataset folder {root} does not exist")
     if "val" not in data and "validation" in data:
@@ -141,7 +142,7 @@ def _dataset(source: str, images_dir: Any, part: str | None) -> _Dataset:
         specs = spec if isinstance(spec, list) else [spec]
         if not all(isinstance(s, str) and s for s in specs):
             raise FormatError(f"{yaml_path}: {name} must be a path or a list of paths")
-        paths = [os.path.join(root, os.path.expanduser(s)) for s in specs]
+        paths = [os.path.normpath(os.path.join(root, os.path.expanduser(s))) for s in specs]
         for given, resolved in zip(specs, paths, strict=True):
             if not os.path.exists(resolved):
                 raise FormatError(f"{yaml_path}: {name}: {given} not found ({resolved})")
