@@ -2,9 +2,10 @@
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 T = TypeVar("T")
 
@@ -80,3 +81,43 @@ TarFormatOpt = Annotated[
 def writer_options(tar_format: TarFormat, shard_size: int | None) -> dict[str, object]:
     """The library's keyword arguments for how an output tarball is written."""
     return {"format": tar_format.value, "shard_size": shard_size}
+
+
+def not_an_option(token: str) -> bool:
+    return not token.startswith("-")
+
+
+def spread_values(args: list[str], accepts: dict[str, Callable[[str], bool]]) -> list[str]:
+    """Rewrite `--flag A B C` as `--flag A --flag=B --flag=C` for each flag of `accepts`.
+
+    After a flag's first value (whatever it looks like), following values are taken while
+    `accepts[flag](token)` says they are values; "--" ends option parsing as usual.
+    """
+    result: list[str] = []
+    flag: str | None = None
+    index = 0
+    while index < len(args):
+        token = args[index]
+        index += 1
+        if token == "--":
+            return result + args[index - 1 :]
+        if flag is not None and accepts[flag](token):
+            result.append(f"{flag}={token}")
+            continue
+        result.append(token)
+        flag = token.split("=", 1)[0] if token.split("=", 1)[0] in accepts else None
+        if flag is not None and "=" not in token and index < len(args):
+            if not args[index].startswith("--"):  # the first value, whatever it looks like
+                result.append(args[index])
+                index += 1
+    return result
+
+
+def spreading_command(accepts: dict[str, Callable[[str], bool]]) -> type[TyperCommand]:
+    """A command class whose flags in `accepts` take several values after one flag."""
+
+    class SpreadingCommand(TyperCommand):
+        def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+            return super().parse_args(ctx, spread_values(args, accepts))
+
+    return SpreadingCommand

@@ -7,8 +7,14 @@ import typer
 
 from mira.formats.interchange import EXPORTS
 from mira_cli import output
-from mira_cli.conversion import not_an_option, spreading_command
-from mira_cli.options import ForceOpt, InputArg, JsonOpt, usage_check
+from mira_cli.options import (
+    ForceOpt,
+    InputArg,
+    JsonOpt,
+    not_an_option,
+    spreading_command,
+    usage_check,
+)
 
 ExportFormat = Enum("ExportFormat", {name: name for name in EXPORTS}, type=str)  # type: ignore[misc]
 

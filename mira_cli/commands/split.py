@@ -5,7 +5,6 @@ from typing import Annotated, Any
 import typer
 
 from mira_cli import output
-from mira_cli.conversion import not_an_option, spreading_command
 from mira_cli.options import (
     ForceOpt,
     InputArg,
@@ -15,6 +14,8 @@ from mira_cli.options import (
     TarFormat,
     TarFormatOpt,
     key_option,
+    not_an_option,
+    spreading_command,
     usage_check,
     writer_options,
 )
