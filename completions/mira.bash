@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate export import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -63,17 +63,32 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        export)
+            case "$prev" in
+                -o|--output) _mira_files -d; return ;;
+                --parts) :; return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "copy link none" -- "$cur"); return ;;
+                --task) mapfile -t COMPREPLY < <(compgen -W "detect segment" -- "$cur"); return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --parts --images --copy --link --no-images --task --force --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                --results) _mira_files -f; return ;;
+                --part) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --results --part --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

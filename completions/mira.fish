@@ -9,6 +9,7 @@ complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message a
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
 complete -c mira -n __fish_use_subcommand -a evaluate -d 'Average precision per category (VOC 11-point) and its mean; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a export -d 'Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
 complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
 complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
 complete -c mira -n __fish_use_subcommand -a placeholder -d 'Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
@@ -47,11 +48,25 @@ complete -c mira -n '__fish_seen_subcommand_from evaluate' -l json -d 'Print one
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
 
+complete -c mira -n '__fish_seen_subcommand_from export' -s o -l output -x -a '(__fish_complete_directories)' -d 'The folder to write.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l parts -x -d 'Part names, one per input, after one flag (default: from the file names, data-train.tar → train).'
+complete -c mira -n '__fish_seen_subcommand_from export' -l images -x -a 'copy link none' -d 'copy: byte for byte [default]; link: hard links where possible; none: labels only.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l copy -d 'Same as --images copy.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l link -d 'Same as --images link.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l no-images -d 'Same as --images none.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l task -x -a 'detect segment' -d 'yolo: detect writes boxes, segment polygons [default: detect].'
+complete -c mira -n '__fish_seen_subcommand_from export' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from export' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from export' -F
+
 complete -c mira -n '__fish_seen_subcommand_from import' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l images-dir -x -a '(__fish_complete_directories)' -d 'Folder that image paths start from (default: where the format puts them).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l skip-missing -d 'Skip (and count) scenes whose image is missing.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l label-key -x -d 'qsl: the region configuration holding the categories.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l results -r -F -d 'coco: take the annotations (scored) from this results file; images and categories stay those of SOURCE.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l part -x -d 'yolo: import only this part of data.yaml (e.g. val).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'

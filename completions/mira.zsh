@@ -42,6 +42,22 @@ _mira_evaluate() {
         '*:GT.tar:_files'
 }
 
+_mira_export() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[The folder to write.]:OUT_DIR:_files -/' \
+        '*--parts[Part names, one per input, after one flag (default\: from the file names, data-train.tar → train).]:NAME ...: ' \
+        '--images[copy\: byte for byte \[default\]; link\: hard links where possible; none\: labels only.]:copy|link|none:(copy link none)' \
+        '--copy[Same as --images copy.]' \
+        '--link[Same as --images link.]' \
+        '--no-images[Same as --images none.]' \
+        '--task[yolo\: detect writes boxes, segment polygons \[default\: detect\].]:detect|segment:(detect segment)' \
+        '--force[Overwrite an existing output.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:FORMAT:_files' \
+        '*:IN.tar...:_files'
+}
+
 _mira_import() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -49,6 +65,8 @@ _mira_import() {
         '--skip-missing[Skip (and count) scenes whose image is missing.]' \
         '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--results[coco\: take the annotations (scored) from this results file; images and categories stay those of SOURCE.]:FILE.json:_files' \
+        '--part[yolo\: import only this part of data.yaml (e.g. val).]:NAME: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -152,6 +170,7 @@ _mira() {
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
         'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'export:Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
@@ -174,6 +193,7 @@ _mira() {
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
                 evaluate) _mira_evaluate ;;
+                export) _mira_export ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;
