@@ -50,11 +50,11 @@ complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
 
 complete -c mira -n '__fish_seen_subcommand_from export' -s o -l output -x -a '(__fish_complete_directories)' -d 'The folder to write.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l parts -x -d 'Part names, one per input, after one flag (default: from the file names, data-train.tar → train).'
-complete -c mira -n '__fish_seen_subcommand_from export' -l images -x -a 'copy link none' -d 'copy: byte for byte [default]; link: hard links where possible; none: labels only.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l images -x -a 'copy link none' -d 'copy: byte for byte (the default); link: hard links where possible; none: labels only.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l copy -d 'Same as --images copy.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l link -d 'Same as --images link.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l no-images -d 'Same as --images none.'
-complete -c mira -n '__fish_seen_subcommand_from export' -l task -x -a 'detect segment' -d 'yolo: detect writes boxes, segment polygons [default: detect].'
+complete -c mira -n '__fish_seen_subcommand_from export' -l task -x -a 'detect segment' -d 'yolo: detect (the default) writes boxes, segment polygons.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from export' -s h -l help -d 'Show this message and exit.'

@@ -46,11 +46,11 @@ _mira_export() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[The folder to write.]:OUT_DIR:_files -/' \
         '*--parts[Part names, one per input, after one flag (default\: from the file names, data-train.tar → train).]:NAME ...: ' \
-        '--images[copy\: byte for byte \[default\]; link\: hard links where possible; none\: labels only.]:copy|link|none:(copy link none)' \
+        '--images[copy\: byte for byte (the default); link\: hard links where possible; none\: labels only.]:copy|link|none:(copy link none)' \
         '--copy[Same as --images copy.]' \
         '--link[Same as --images link.]' \
         '--no-images[Same as --images none.]' \
-        '--task[yolo\: detect writes boxes, segment polygons \[default\: detect\].]:detect|segment:(detect segment)' \
+        '--task[yolo\: detect (the default) writes boxes, segment polygons.]:detect|segment:(detect segment)' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \

@@ -31,12 +31,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from mira.core import Annotation, Categories, Category, ImageSource, Scene
 from mira.errors import FormatError, ImageError, MiraError, ValidationError
 from mira.formats.coco_export import Exporter
+from mira.formats.image_names import safe_relative
 
 __all__ = ["Exporter", "iter_coco", "load_coco", "read"]
 
@@ -175,7 +175,7 @@ def _scenes(
             where = f"{ctx.path}: images[{position}]"
             image_id, file_name, size = _image_entry(entry, where, seen)
             found = index.take(image_id)
-            image_path = os.path.join(ctx.images_dir, *PurePosixPath(file_name).parts)
+            image_path = os.path.join(ctx.images_dir, file_name)
             if not os.path.isfile(image_path):
                 if not skip_missing:
                     raise ImageError(f"{where} ({file_name}): image file not found: {image_path}")
@@ -209,8 +209,9 @@ def _image_entry(entry: Any, where: str, seen: set[int]) -> tuple[int, str, tupl
     seen.add(image_id)
     if not isinstance(file_name, str) or not file_name:
         raise FormatError(f"{where}: file_name must be a non-empty string, got {file_name!r}")
-    name = PurePosixPath(file_name)
-    if name.is_absolute() or ".." in name.parts or "\\" in file_name:
+    if ("/" in file_name or "\\" in file_name or file_name == "..") and not safe_relative(
+        file_name
+    ):
         raise FormatError(f"{where}: file_name {file_name!r} leaves the images folder")
     size = entry.get("width"), entry.get("height")
     if any(type(v) is not int or v <= 0 for v in size):

@@ -56,7 +56,7 @@ def convert(
             if len(values) < 6:
                 skipped["short_rings"] += 1
                 continue
-            points = np.frombuffer(values, dtype=np.float64).reshape(-1, 2)
+            points = list(zip(values[0::2], values[1::2], strict=True))  # pairs, no numpy
             found.append(Annotation(category, points=points, score=score, metadata=meta))
         return found
     bbox = raw.get("bbox")

@@ -44,7 +44,8 @@ ImagesOpt = Annotated[
     Images | None,
     typer.Option(
         "--images",
-        help="copy: byte for byte [default]; link: hard links where possible; none: labels only.",
+        help="copy: byte for byte (the default); link: hard links where possible; "
+        "none: labels only.",
     ),
 ]
 CopyOpt = Annotated[bool, typer.Option("--copy", help="Same as --images copy.")]
@@ -59,7 +60,7 @@ class Task(str, Enum):
 
 TaskOpt = Annotated[
     Task | None,
-    typer.Option("--task", help="yolo: detect writes boxes, segment polygons [default: detect]."),
+    typer.Option("--task", help="yolo: detect (the default) writes boxes, segment polygons."),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -322,4 +323,14 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "",
     ]  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
+    output.write_text("\n".join(lines) + _kept_section(output))
+
+
+def _kept_section(output: Path) -> str:
+    """The interchange section that tests/benchmarks/interchange.py measures and writes."""
+    found = re.search(
+        r"<!-- interchange:start -->.*?<!-- interchange:end -->",
+        output.read_text() if output.exists() else "",
+        re.S,
+    )
+    return "\n" + found.group(0) + "\n" if found else ""

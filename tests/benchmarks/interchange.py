@@ -1,0 +1,220 @@
+"""Benchmark the COCO import against pycocotools, and the COCO / YOLO exports against `cp -r`.
+
+    .venv/bin/python tests/benchmarks/interchange.py [--work DIR] [--images N] [--annotations N]
+
+1. A COCO file shaped like train2017 (`coco_data.py`; 118,287 images, 860,001 annotations,
+   about 450 MB) is generated once into WORK/coco/. Measured: `pycocotools.coco.COCO(path)`
+   in a fresh process, `tar cf` of its images, and `mira import coco` of it. Targets: our
+   peak memory at most a quarter of pycocotools', our time at most pycocotools' plus
+   `tar cf`'s.
+2. 5000 scenes of the project's benchmark data (`tools/make_dataset.py`, 1024x768 JPEGs) as
+   a tarball, exported with `mira export coco` and `mira export yolo`, against `cp -r` of
+   the same images (target: at most 2x); and with `--images none` (the label files alone).
+
+The results go to WORK/interchange.json and into docs/benchmarks.md between the
+``interchange`` markers (`run.py` keeps that section when it rewrites the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import Measurement, measure, remover  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+MIRA = str(ROOT / ".venv" / "bin" / "mira")
+DOCS = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- interchange:start -->", "<!-- interchange:end -->"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare_coco(work: Path, images: int, annotations: int) -> Path:
+    folder = work / "coco"
+    path = folder / "annotations" / "instances_train.json"
+    if not path.exists():
+        log(f"generating {images} images, {annotations} annotations in {folder}")
+        subprocess.run(
+            [PYTHON, str(Path(__file__).with_name("coco_data.py")), str(folder),
+             "--images", str(images), "--annotations", str(annotations)],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def prepare_export_input(work: Path, scenes: int) -> tuple[Path, Path]:
+    dataset = work / f"ds-{scenes}"
+    if not (dataset / "project.json").exists():
+        log(f"generating {scenes} scenes in {dataset}")
+        subprocess.run(
+            [PYTHON, str(ROOT / "tools" / "make_dataset.py"), "--n", str(scenes),
+             "--out", str(dataset), "--seed", "0"],
+            check=True,
+        )  # fmt: skip
+    tarball = work / f"ours-{scenes}.tar"
+    if not tarball.exists():
+        subprocess.run(
+            [MIRA, "-q", "import-qsl", str(dataset / "project.json"), "-o", str(tarball)],
+            check=True,
+        )
+    return dataset, tarball
+
+
+def _row(name: str, m: Measurement) -> dict[str, float]:
+    log(f"  {name}: {m.median:.2f} s, {m.peak_mb:.0f} MB (load {m.load:.1f})")
+    return {"seconds": m.median, "peak_mb": m.peak_mb, "load": m.load}
+
+
+def run_import(work: Path, path: Path, repeat: int) -> dict[str, dict[str, float]]:
+    out = work / "imported.tar"
+    images = path.parent.parent / "images"
+    code = "import sys; from pycocotools.coco import COCO; COCO(sys.argv[1])"
+    return {
+        "pycocotools": _row("pycocotools", measure([PYTHON, "-c", code, str(path)], repeat)),
+        "tar": _row("tar cf", measure(
+            ["tar", "cf", str(work / "images.tar"), "-C", str(images), "."], repeat,
+            cleanup=remover(work / "images.tar"))),
+        "mira": _row("mira import coco", measure(
+            [MIRA, "-q", "import", "coco", str(path), "-o", str(out)], repeat,
+            cleanup=remover(out))),
+    }  # fmt: skip
+
+
+def run_export(
+    work: Path, dataset: Path, tarball: Path, repeat: int
+) -> dict[str, dict[str, float]]:
+    out = work / "exported"
+    images = work / "images-copy"
+    rows = {
+        "cp": _row(
+            "cp -r",
+            measure(["cp", "-r", str(dataset), str(images)], repeat, cleanup=remover(images)),
+        )
+    }
+    for fmt, extra in (("coco", []), ("yolo", ["--task", "segment"])):
+        for mode in ("copy", "none"):
+            argv = [
+                MIRA,
+                "-q",
+                "export",
+                fmt,
+                str(tarball),
+                "-o",
+                str(out),
+                "--images",
+                mode,
+                *extra,
+            ]
+            rows[f"{fmt}-{mode}"] = _row(
+                f"export {fmt} --images {mode}", measure(argv, repeat, cleanup=remover(out))
+            )
+    return rows  # fmt: skip
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×"
+
+
+def markdown(results: dict) -> str:
+    imp, exp = results["import"], results["export"]
+    budget = imp["pycocotools"]["seconds"] + imp["tar"]["seconds"]
+    memory_ok = imp["mira"]["peak_mb"] <= imp["pycocotools"]["peak_mb"] / 4
+    time_ok = imp["mira"]["seconds"] <= budget
+    lines = [
+        START,
+        "## Interchange formats (COCO, YOLO)",
+        "",
+        f"Measured by `tests/benchmarks/interchange.py` on {results['date']} (one run each "
+        f"unless stated; *load* is the 1-minute load average when the run started: this 2-core "
+        f"machine was shared with other work).",
+        "",
+        f"**COCO import** of a generated file shaped like train2017 (`tests/benchmarks/coco_data.py`: "
+        f"{results['images']:,} images, {results['annotations']:,} annotations, "
+        f"{results['json_mb']:.0f} MB of JSON; the images are {results['image_kb']:.1f} KB JPEGs, "
+        f"which the import does not decode or measure, so annotations dominate):",
+        "",
+        "| run | seconds | peak MB | load |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {label} | {imp[k]['seconds']:.1f} | {imp[k]['peak_mb']:.0f} | {imp[k]['load']:.1f} |"
+          for k, label in (("pycocotools", "`pycocotools.coco.COCO(path)`"),
+                           ("tar", "`tar cf` of the images"), ("mira", "`mira import coco`"))),
+        "",
+        f"- peak memory: {imp['mira']['peak_mb']:.0f} MB = "
+        f"{imp['mira']['peak_mb'] / imp['pycocotools']['peak_mb']:.2f} of pycocotools' "
+        f"(target ≤ 0.25): **{'pass' if memory_ok else 'fail'}**",
+        f"- time: {imp['mira']['seconds']:.1f} s = {_ratio(imp['mira']['seconds'], budget)} "
+        f"pycocotools + `tar cf` ({budget:.1f} s; target ≤ 1×): **{'pass' if time_ok else 'fail'}**",
+        "",
+        f"**Export** of {results['export_scenes']} scenes (`tools/make_dataset.py`, 1024×768 "
+        f"JPEGs, {results['export_mb']:.0f} MB) from a native tarball, against `cp -r` of the "
+        f"same images ({exp['cp']['seconds']:.2f} s):",
+        "",
+        "| export | seconds | × cp -r | peak MB |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| `mira export {k.split('-')[0]} --images {k.split('-')[1]}` | {v['seconds']:.2f} | "
+          f"{_ratio(v['seconds'], exp['cp']['seconds'])} | {v['peak_mb']:.0f} |"
+          for k, v in exp.items() if k != "cp"),
+        "",
+        "Target: at most 2× `cp -r` with the images copied. `--images none` is the time of "
+        "writing the label files alone (`--link` links only images that are files of their "
+        "own; from a tarball it copies them, as `copy` does).",
+        END,
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + section + "\n"
+    )
+    DOCS.write_text(text)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=ROOT / "tests" / "benchmarks" / "work")
+    parser.add_argument("--images", type=int, default=118287)
+    parser.add_argument("--annotations", type=int, default=860001)
+    parser.add_argument("--export-scenes", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    path = prepare_coco(args.work, args.images, args.annotations)
+    dataset, tarball = prepare_export_input(args.work, args.export_scenes)
+    image_dir = path.parent.parent / "images" / "train"
+    sample = next(image_dir.iterdir())
+    results = {
+        "date": datetime.date.today().isoformat(),
+        "images": args.images,
+        "annotations": args.annotations,
+        "json_mb": path.stat().st_size / 1e6,
+        "image_kb": sample.stat().st_size / 1e3,
+        "export_scenes": args.export_scenes,
+        "export_mb": sum(p.stat().st_size for p in dataset.glob("*.jpg")) / 1e6,
+        "import": run_import(args.work, path, args.repeat),
+        "export": run_export(args.work, dataset, tarball, args.repeat),
+    }
+    (args.work / "interchange.json").write_text(json.dumps(results, indent=2))
+    write_docs(markdown(results))
+    shutil.rmtree(args.work / "exported", ignore_errors=True)
+    log(f"wrote {DOCS}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
