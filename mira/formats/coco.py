@@ -86,9 +86,9 @@ def read(
     from mira.formats import coco_stream
 
     path = os.fspath(source)
-    head, complete = coco_stream.read_head(path)
+    head, first_big = coco_stream.read_head(path)
     categories = head.get("categories")
-    if categories is None and not complete:
+    if categories is None and first_big is not None:
         categories = coco_stream.read_tail_member(path, "categories")
         if categories is None:
             categories = coco_stream.find_member(path, "categories")
@@ -118,7 +118,8 @@ def read(
         annotations = (path, "annotations.item", "annotations")
     else:
         annotations = (os.fspath(results), "item", "results")
-    return _scenes(ctx, annotations, skip_missing)
+    images_first = first_big == "images" and results is None
+    return _scenes(ctx, annotations, skip_missing, images_first)
 
 
 def _context(path: str, images_dir: str, entries: Any, head: dict[str, Any]) -> _Context:
@@ -158,12 +159,13 @@ def _hashable(value: Any) -> Any:
 
 
 def _scenes(
-    ctx: _Context, annotations: tuple[str, str, str], skip_missing: bool
+    ctx: _Context, annotations: tuple[str, str, str], skip_missing: bool, images_first: bool
 ) -> Iterator[Scene]:
     from mira.formats import coco_stream
 
     report = ctx.report
     index = coco_stream.AnnotationIndex(*annotations)
+    stop_at = index.first_read if images_first else None
     unused = {
         category.name: entry
         for category_id, (category, entry) in ctx.by_id.items()
@@ -171,7 +173,8 @@ def _scenes(
     }
     seen: set[int] = set()
     try:
-        for position, entry in enumerate(coco_stream.iter_items(ctx.path, "images.item")):
+        images = coco_stream.iter_items(ctx.path, "images.item", stop_at)
+        for position, entry in enumerate(images):
             where = f"{ctx.path}: images[{position}]"
             image_id, file_name, size = _image_entry(entry, where, seen)
             found = index.take(image_id)

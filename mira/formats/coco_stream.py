@@ -12,7 +12,9 @@ time):
 * the **annotation index**: one pass over the annotations, each written in Python's
   `marshal` form to an anonymous temporary file, keeping in memory only its image id and
   where it ends (16 bytes an annotation);
-* the **images**, one by one, each handed its annotations from the index.
+* the **images**, one by one, each handed its annotations from the index; when they come
+  before the annotations (COCO's order), the file is read only up to where the
+  annotation pass found its first annotation.
 """
 
 from __future__ import annotations
@@ -63,9 +65,10 @@ def _open(path: str) -> Any:
         raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def read_head(path: str) -> tuple[dict[str, Any], bool]:
-    """The top-level members before the first big one, and whether the document ended
-    there (then every member was read). The top level must be an object."""
+def read_head(path: str) -> tuple[dict[str, Any], str | None]:
+    """The top-level members before the first big one, and the name of that one (None
+    when the document ended first: then every member was read). The top level must be an
+    object."""
     ijson = _ijson()
     members: dict[str, Any] = {}
     with _open(path) as f:
@@ -86,10 +89,10 @@ def read_head(path: str) -> tuple[dict[str, Any], bool]:
                         members[key] = builder.value
                         builder = None
                     if event == "end_map":
-                        return members, True
+                        return members, None
                     key = value
                     if key in BIG_MEMBERS:
-                        return members, False
+                        return members, key
                     builder = ObjectBuilder()
                 elif builder is not None:
                     builder.event(event, value)
@@ -166,14 +169,41 @@ def find_member(path: str, name: str) -> Any:
     return None
 
 
-def iter_items(path: str, prefix: str) -> Iterator[Any]:
-    """The items of the array at `prefix` (``images.item``, ``item``...), one at a time."""
+class Reader:
+    """A binary file read through: counts the bytes read, and can end early at `limit`."""
+
+    def __init__(self, file: Any, limit: int | None = None) -> None:
+        self.file, self.limit, self.position = file, limit, 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.limit is not None and self.position >= self.limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self.limit is not None:
+            left = self.limit - self.position
+            size = left if size < 0 else min(size, left)
+            if size <= 0:
+                return b""
+        data = self.file.read(size)
+        self.position += len(data)
+        return data
+
+
+def iter_items(path: str, prefix: str, stop_at: int | None = None) -> Iterator[Any]:
+    """The items of the array at `prefix` (``images.item``, ``item``...), one at a time.
+
+    With `stop_at`, the file is read only up to that offset, which must lie past the
+    array's end in a document already known to be valid (its items are all yielded before
+    the parser notices the document was cut)."""
     ijson = _ijson()
     with _open(path) as f:
+        reader = Reader(f, stop_at)
         try:
-            yield from ijson.items(f, prefix, use_float=True)
+            yield from ijson.items(reader, prefix, use_float=True)
         except JSONError as exc:
-            raise _json_error(path, exc) from None
+            if not reader.stopped:
+                raise _json_error(path, exc) from None
 
 
 class AnnotationIndex:
@@ -186,13 +216,28 @@ class AnnotationIndex:
     def __init__(self, path: str, prefix: str, where: str) -> None:
         self.path, self.where = path, where
         self._spill = tempfile.TemporaryFile(prefix="mira-coco-")
-        image_ids, ends = array("q"), array("q")
         #: The category ids the annotations name (so that unused categories are known).
         self.category_ids: set[Any] = set()
+        #: Bytes of the file read when the first annotation came: the annotations start
+        #: before, so an array that comes before them ends before it too.
+        self.first_read: int | None = None
+        ijson = _ijson()
+        with _open(path) as f:
+            reader = Reader(f)
+            try:
+                self._spill_all(ijson.items(reader, prefix, use_float=True), reader)
+            except JSONError as exc:
+                raise _json_error(path, exc) from None
+
+    def _spill_all(self, annotations: Iterator[Any], reader: Reader) -> None:
+        path, where = self.path, self.where
+        image_ids, ends = array("q"), array("q")
         categories = self.category_ids
         position = 0
         write = self._spill.write
-        for index, annotation in enumerate(iter_items(path, prefix)):
+        for index, annotation in enumerate(annotations):
+            if index == 0:
+                self.first_read = reader.position
             if type(annotation) is not dict:
                 raise FormatError(f"{path}: {where}[{index}]: an annotation must be an object")
             image_id = annotation.get("image_id")

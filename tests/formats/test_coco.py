@@ -281,19 +281,24 @@ def test_invalid_json_is_one_line_naming_the_file(tmp_path):
         load_coco(path)
 
 
-@pytest.mark.parametrize("order", ["categories first", "categories between", "categories last"])
-def test_categories_are_found_wherever_they_are(tmp_path, order):
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("categories", "info", "licenses", "images", "annotations"),  # mira's order
+        ("info", "licenses", "images", "categories", "annotations"),
+        ("info", "licenses", "images", "annotations", "categories"),  # COCO's order
+        ("annotations", "categories", "images", "info", "licenses"),  # images after
+    ],
+)
+def test_members_are_found_in_any_order(tmp_path, order):
     data = json.loads(INSTANCES.read_text())
-    categories = data.pop("categories")
-    keys = list(data)
-    place = {"categories first": 0, "categories between": 3, "categories last": len(keys)}[order]
-    keys.insert(place, "categories")
-    data["categories"] = categories
     path = tmp_path / "instances.json"
-    path.write_text(json.dumps({k: data[k] for k in keys}))
+    path.write_text(json.dumps({k: data[k] for k in order}))
     collection, report = load_coco(path, images_dir=DATA / "val2017")
     assert collection.categories.names == ["person", "dog", "bed"]
+    assert [len(s.annotations) for s in collection] == [3, 3, 0]
     assert report["annotations"] == 6
+    assert ("info" in collection[0].metadata["coco"]) == (order.index("info") < 3)
 
 
 # -- round trips ---------------------------------------------------------------------------
