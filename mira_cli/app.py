@@ -27,6 +27,7 @@ app = typer.Typer(
 COMMANDS: dict[str, str] = {
     "import-qsl": "import_qsl",
     "import": "import_format",
+    "export": "export_format",
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",

@@ -228,3 +228,90 @@ class SceneCollection:
         from mira.formats.qsl import load_qsl
 
         return load_qsl(jsonpath, label_key, base_dir)[0]
+
+    # Interchange formats: Pascal VOC, CVAT, Label Studio (mira/formats/voc.py, cvat.py,
+    # labelstudio.py; the report of each import or export is in mira.pipeline.jobs)
+    @classmethod
+    def from_voc(
+        cls,
+        source: PathLike,
+        images_dir: PathLike | None = None,
+        image_set: str | None = None,
+        categories: Sequence[str] | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from a Pascal VOC folder (Annotations/, JPEGImages/, ImageSets/)."""
+        from mira.formats.interchange import load
+
+        options = {"image_set": image_set, "categories": categories}
+        return load("voc", source, images_dir=images_dir, skip_missing=skip_missing, **options)[0]
+
+    def to_voc(
+        self, out_dir: PathLike, part: str = "default", images: str = "copy", force: bool = False
+    ) -> dict[str, Any]:
+        """Write a Pascal VOC folder (one part) atomically; returns the report."""
+        from mira.pipeline.jobs import export_scenes
+
+        return export_scenes("voc", {part: self._scenes}, out_dir, images=images, force=force)
+
+    @classmethod
+    def from_cvat(
+        cls, source: PathLike, images_dir: PathLike | None = None, skip_missing: bool = False
+    ) -> SceneCollection:
+        """A collection from a CVAT for images 1.1 annotations.xml (or its folder)."""
+        from mira.formats.interchange import load
+
+        return load("cvat", source, images_dir=images_dir, skip_missing=skip_missing)[0]
+
+    def to_cvat(
+        self, out_dir: PathLike, part: str = "default", images: str = "copy", force: bool = False
+    ) -> dict[str, Any]:
+        """Write a CVAT for images 1.1 folder (annotations.xml, images/) atomically."""
+        from mira.pipeline.jobs import export_scenes
+
+        return export_scenes("cvat", {part: self._scenes}, out_dir, images=images, force=force)
+
+    @classmethod
+    def from_labelstudio(
+        cls,
+        source: PathLike,
+        images_dir: PathLike | None = None,
+        pre_annotations: str = "annotations",
+        image_key: str | None = None,
+        categories: Sequence[str] | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from a Label Studio JSON export."""
+        from mira.formats.interchange import load
+
+        options = {"pre_annotations": pre_annotations, "image_key": image_key}
+        return load(
+            "labelstudio",
+            source,
+            images_dir=images_dir,
+            skip_missing=skip_missing,
+            categories=categories,
+            **options,
+        )[0]
+
+    def to_labelstudio(
+        self,
+        out_dir: PathLike,
+        part: str = "default",
+        pre_annotations: str = "predictions",
+        url_prefix: str = "",
+        images: str = "copy",
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Write Label Studio tasks (with pre-annotations), images and a labelling config."""
+        from mira.pipeline.jobs import export_scenes
+
+        return export_scenes(
+            "labelstudio",
+            {part: self._scenes},
+            out_dir,
+            images=images,
+            force=force,
+            pre_annotations=pre_annotations,
+            url_prefix=url_prefix,
+        )

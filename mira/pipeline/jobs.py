@@ -9,7 +9,7 @@ if given, wraps the source stream (the CLI draws a bar on a terminal).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mira.formats.tario import PathLike
@@ -379,6 +379,32 @@ def export_files(
     with folder:
         for name, source in zip(names, sources, strict=True):
             run_job(source, [], folder.part(name), progress=progress, description=name)
+    return folder.report
+
+
+def export_scenes(
+    target_format: str,
+    parts: Mapping[str, Iterable[Any]],
+    out_dir: str | os.PathLike[str],
+    *,
+    images: str = "copy",
+    force: bool = False,
+    progress: ProgressArg = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """`export_files` for scenes in hand (the `SceneCollection.to_<format>` twins): each
+    part's scenes, by part name, into one folder laid out for the format."""
+    from mira.formats import interchange
+
+    options = interchange.check_options("export", target_format, options)
+    names = part_names_for(list(parts), list(parts))
+    inputs = [path for scenes in parts.values() for path in source_inputs(scenes)]
+    folder = interchange.exporter(target_format)(
+        out_dir, images=images, force=force, inputs=inputs, **options
+    )
+    with folder:
+        for name in names:
+            run_job(parts[name], [], folder.part(name), progress=progress, description=name)
     return folder.report
 
 

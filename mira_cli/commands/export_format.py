@@ -30,6 +30,28 @@ PartsOpt = Annotated[
         help="Part names, one per input (default: from the file names, data-train.tar → train).",
     ),
 ]
+
+
+class PreAnnotations(str, Enum):
+    predictions = "predictions"
+    annotations = "annotations"
+
+
+PreAnnotationsOpt = Annotated[
+    PreAnnotations | None,
+    typer.Option(
+        "--pre-annotations",
+        help="labelstudio: write regions as predictions (default) or as annotations.",
+    ),
+]
+UrlPrefixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url-prefix",
+        metavar="PREFIX",
+        help="labelstudio: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).",
+    ),
+]
 ImagesOpt = Annotated[
     Images,
     typer.Option(
@@ -45,6 +67,8 @@ def run(
     out_dir: OutDirOpt,
     parts: PartsOpt = None,
     images: ImagesOpt = Images.copy,
+    pre_annotations: PreAnnotationsOpt = None,
+    url_prefix: UrlPrefixOpt = None,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -53,13 +77,18 @@ def run(
 
     Example: mira export yolo data-train.tar data-val.tar data-test.tar -o yolo/
 
+    More: mira export voc data-train.tar data-val.tar -o voc/;
+    mira export cvat data.tar -o cvat/;
+    mira export labelstudio data.tar -o ls/ --url-prefix /data/local-files/?d=ls/
+
     Python: mira.pipeline.jobs.export_files(format, inputs, out_dir, ...).
     """
     from mira.formats.interchange import check_options
     from mira.pipeline.jobs import export_files
 
     fmt = target_format.value
-    options = usage_check(lambda: check_options("export", fmt, {}))
+    given = {"pre_annotations": pre_annotations and pre_annotations.value, "url_prefix": url_prefix}
+    options = usage_check(lambda: check_options("export", fmt, given))
     report = export_files(
         fmt,
         inputs,
