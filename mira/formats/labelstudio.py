@@ -121,7 +121,7 @@ def _tasks(path: str) -> Iterator[tuple[int, Any]]:
     """(index, task) for every task of the export, parsed one at a time."""
     import ijson
 
-    index = 0
+    parsed = 0
     try:
         with open(path, "rb") as file:
             events = ijson.parse(file, use_float=True)
@@ -133,15 +133,15 @@ def _tasks(path: str) -> Iterator[tuple[int, Any]]:
             for index, task in enumerate(ijson.items(chain([first], events), "item")):
                 if not isinstance(task, dict):
                     raise FormatError(f"{path}: task {index}: a task must be an object")
+                parsed = index + 1
                 yield index, task
-            index += 1
     except FileNotFoundError:
         raise FormatError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise FormatError(f"{path}: is a directory, not a Label Studio JSON export") from None
     except ijson.JSONError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise FormatError(f"{path}: invalid JSON after task {index}: {reason}") from None
+        raise FormatError(f"{path}: invalid JSON in task {parsed}: {reason}") from None
 
 
 def _entry(task: dict[str, Any], which: str) -> tuple[list[Any], str | None]:

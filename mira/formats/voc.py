@@ -16,14 +16,17 @@ as some exporters lay them out beside the images) and ``JPEGImages/`` (else the 
 files' folder), unless `images_dir` says where the images are. All XML files are read in
 sorted order, or the ids of ``ImageSets/Main/<image_set>.txt`` in its order. The
 categories are the object names of all the folder's XML files, sorted (a first pass reads
-them all, so the parts of one dataset share their categories), unless `categories` names
-them (then any other name is an error). Each file becomes one
-scene: its image is ``<filename>``; a ``<size>`` that disagrees with the image file is an
-error; the object's ``difficult``, ``truncated`` and ``occluded`` (as integers), ``pose``
-and any other child elements (``part``, ``attributes``, ...) are kept in the annotation's
-metadata, and the file's other elements (``source``, ``owner``, ``segmented``, ...) with
-``filename`` in ``metadata["voc"]``. Only ``folder`` and ``size`` are not kept (the layout
-and the image say them).
+and checks them all, so the parts of one dataset share their categories and a bad file
+fails before anything is written), unless `categories` names them (then any other name
+is an error).
+
+Each file becomes one scene, whose image is ``<filename>`` (a ``<size>`` that disagrees
+with the image file is an error). An object's ``difficult``, ``truncated`` and
+``occluded`` (integers), ``pose`` and any other child elements (``part``, ...) are kept
+in the annotation's metadata, by name (so a file and its export give the same record);
+the file's other elements (``source``, ``owner``, ``segmented``, ...) and ``filename``
+go into ``metadata["voc"]``. Only ``folder`` and ``size`` are not kept: the layout and
+the image say them.
 
 Writing. ``JPEGImages/<name>`` and ``Annotations/<stem>.xml`` for every scene (named as
 recorded in ``metadata["voc"]["filename"]`` when free, else by key; see
@@ -82,9 +85,9 @@ def iter_voc(
 ) -> Iterator[Scene]:
     """Scenes of a VOC dataset folder, keyed 000000, 000001, ... (see the module docstring).
 
-    The folder, the image set and every XML file are checked at once (the first pass
-    that finds the categories reads them all); scenes are built as the iterator is
-    consumed, filling `report`.
+    The folder and the image set are checked at once, and every XML file too unless
+    `categories` is given (the first pass that finds them); scenes are built as the
+    iterator is consumed, filling `report`.
     """
     root = os.fspath(source)
     files, images = _layout(root, images_dir, image_set)
@@ -171,10 +174,13 @@ def _root(path: str) -> Element:
 
 
 def _category_names(files: list[str]) -> list[str]:
+    """The object names of every file, sorted; every object and <size> is checked too."""
     names: set[str] = set()
     for path in files:
-        for index, element in enumerate(_root(path).findall("object"), 1):
-            names.add(_object_name(element, _where(path, index, element)))
+        root = _root(path)
+        _size(root, path)
+        for index, element in enumerate(root.findall("object"), 1):
+            names.add(_object(element, _where(path, index, element))[0])
     return sorted(names)
 
 
@@ -238,23 +244,28 @@ def _size(root: Element, path: str) -> tuple[int, int] | None:
 
 
 def _annotation(element: Element, categories: Categories, where: str) -> Annotation:
-    name = _object_name(element, where)
+    name, corners, metadata = _object(element, where)
     if name not in categories:
         raise FormatError(f"{where}: category {name!r} is not one of {categories.names}")
+    return Annotation(categories[name], *corners, metadata=metadata)
+
+
+def _object(element: Element, where: str) -> tuple[str, list[float], dict[str, Any]]:
+    """An <object>'s name, box corners and metadata, checked."""
+    name = _object_name(element, where)
     box = element.find("bndbox")
     if box is None:
         raise FormatError(f"{where}: <bndbox> is missing")
-    xmin, ymin, xmax, ymax = (_coordinate(box, tag, where) for tag in _CORNERS)
+    corners = [_coordinate(box, tag, where) for tag in _CORNERS]
+    xmin, ymin, xmax, ymax = corners
     if xmin > xmax or ymin > ymax:
-        raise FormatError(
-            f"{where}: the box is inverted (xmin > xmax or ymin > ymax): {[xmin, ymin, xmax, ymax]}"
-        )
+        raise FormatError(f"{where}: the box is inverted (xmin > xmax or ymin > ymax): {corners}")
     metadata = element_value(element, skip=frozenset({"name", "bndbox"}))
     for flag in _FLAGS:
         value = metadata.get(flag)
         if isinstance(value, str) and _INTEGER.fullmatch(value):
             metadata[flag] = int(value)
-    return Annotation(categories[name], xmin, ymin, xmax, ymax, metadata=metadata)
+    return name, corners, dict(sorted(metadata.items()))
 
 
 def _coordinate(box: Element, tag: str, where: str) -> float:

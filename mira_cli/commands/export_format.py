@@ -109,5 +109,6 @@ def report_tables(report: dict[str, Any]) -> list[output.Table]:
         if name != "parts" and isinstance(value, dict) and value:
             if all(isinstance(v, int) for v in value.values()):
                 counts = [[what.replace("_", " "), n] for what, n in value.items()]
-                tables.append(output.Table(name.capitalize(), ["what", "count"], counts))
+                title = name.replace("_", " ").capitalize()
+                tables.append(output.Table(title, ["what", "count"], counts))
     return tables
