@@ -13,7 +13,15 @@ import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
-__all__ = ["number_text", "is_element_name", "add_value", "serialise"]
+__all__ = [
+    "add_value",
+    "is_element_name",
+    "is_scalar",
+    "number_text",
+    "scalar_text",
+    "serialise",
+    "writable",
+]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
@@ -72,9 +80,8 @@ def add_value(parent: Element, tag: str, value: Any) -> None:
         child.text = scalar_text(value)
 
 
-def serialise(element: Element, level: int = 0, declaration: bool = False) -> bytes:
+def serialise(element: Element, level: int = 0) -> bytes:
     """The element as indented UTF-8 XML (two spaces a level), ending with a newline."""
     indent(element, space="  ", level=level)
     text = tostring(element, encoding="unicode")
-    head = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
-    return (head + "  " * level + text + "\n").encode("utf-8")
+    return ("  " * level + text + "\n").encode("utf-8")
