@@ -14,16 +14,12 @@ boxes and simple polygons with no near-ties never imports it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
 from mira.ring_overlaps import Ring, settle, touching_pairs
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 METHODS = ("iou", "coverage")
 

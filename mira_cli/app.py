@@ -7,15 +7,15 @@ import traceback
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from mira import __version__
 from mira.errors import MiraError
 from mira_cli import output
-from mira_cli.conversion import Command, Group
 
 app = typer.Typer(
     name="mira",
-    cls=Group,
+    cls=TyperGroup,
     help="Prepare object-detection datasets stored as SceneCollection tarballs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -64,7 +64,7 @@ def root(
 
 for _name, _module in COMMANDS.items():
     _command = importlib.import_module(f"mira_cli.commands.{_module}")
-    app.command(_name, cls=getattr(_command, "COMMAND_CLASS", Command))(_command.run)
+    app.command(_name, cls=getattr(_command, "COMMAND_CLASS", TyperCommand))(_command.run)
 
 
 def main() -> None:

@@ -9,15 +9,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy, loaded_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 
 class Category:
@@ -87,10 +83,9 @@ class Categories:
         return [c.name for c in self._types]
 
     def __getitem__(self, key: int | str | np.integer) -> Category:
-        numpy = loaded_numpy()  # without it, no key is a numpy number
-        if isinstance(key, bool) or (numpy and isinstance(key, numpy.bool_)):
+        if isinstance(key, (bool, np.bool_)):
             raise ValidationError(f"category key must be an int or str, got {key!r}")
-        if isinstance(key, int) or (numpy and isinstance(key, numpy.integer)):
+        if isinstance(key, (int, np.integer)):
             index = int(key)
             if not 0 <= index < len(self._types):
                 raise ValidationError(

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
+
+import numpy as np
 
 from mira.core.file_range import FileRange
 from mira.errors import ImageError, ValidationError
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 #: Magic numbers → file extension, for naming the image member of a tarball.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

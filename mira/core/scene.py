@@ -13,18 +13,14 @@ import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label, check_metadata
 from mira.core.image import Dimensions, ImageSource, encode_image
 from mira.core.masks import MaskRegion, apply_masks, check_mask
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy, loaded_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
@@ -43,8 +39,7 @@ def check_key(key: Any) -> str | None:
 def as_image_source(image: Any) -> ImageSource:
     if isinstance(image, ImageSource):
         return image
-    numpy = loaded_numpy()  # without it, the image is no array
-    if numpy and isinstance(image, numpy.ndarray):
+    if isinstance(image, np.ndarray):
         return ImageSource.from_array(image)
     if isinstance(image, (str, os.PathLike)):
         return ImageSource.from_path(image)

@@ -7,19 +7,16 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mira import geometry
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
 from mira.pipeline import moved_job
 from mira.pipeline.stage import Stage, as_scene
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from mira.core import Annotation, Scene
     from mira.pipeline.engine import Engine
-else:
-    np = lazy_numpy(globals())
 
 
 def _boxes(annotations: Sequence[Annotation]) -> np.ndarray:

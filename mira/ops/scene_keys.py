@@ -14,17 +14,17 @@ from typing import Any
 from mira.errors import ValidationError
 from mira.pipeline.stage import Stage, as_scene
 
-_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def check_key_prefix(prefix: str | None) -> str:
-    """A prefix made of letters, digits, '.', '_' and '-' (not starting with '.' or '-'),
+    """A prefix made of letters, digits, '_' and '-' (starting with a letter or digit),
     so prefixed keys stay safe member names; "" or None means no prefix."""
     if not prefix:
         return ""
     if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
         raise ValidationError(
-            f"key prefix {prefix!r} must be letters, digits, '.', '_' or '-', "
+            f"key prefix {prefix!r} must be letters, digits, '_' or '-', "
             "starting with a letter or digit"
         )
     return prefix

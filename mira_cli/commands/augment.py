@@ -66,7 +66,7 @@ def run(
     """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
 
     Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment.
-    Python: SceneCollection.augment(augmenter) / mira.ops.augment_stream.save_augmented.
+    Python: SceneCollection.augment(augmenter) / mira.pipeline.jobs.save_augmented.
     """
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_augmented

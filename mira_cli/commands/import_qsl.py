@@ -58,7 +58,7 @@ def run(
 
     Example: mira import-qsl labels/project.json -o data.tar --label-key category
 
-    Python: mira.formats.qsl.import_qsl(project, output, ...) and SceneCollection.from_qsl.
+    Python: mira.pipeline.jobs.import_qsl(project, output, ...) and SceneCollection.from_qsl.
     """
     from mira.pipeline.jobs import import_qsl
 

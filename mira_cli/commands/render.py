@@ -48,7 +48,7 @@ def run(
 ) -> None:
     """Draw each scene's annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.
 
-    Python: Scene.annotated() for one scene; mira.ops.render.render_scenes for a stream.
+    Python: Scene.annotated() for one scene; mira.pipeline.jobs.render_scenes for a stream.
     """
     from functools import partial
 

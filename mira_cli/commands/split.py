@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from mira_cli import output
-from mira_cli.conversion import Command
 from mira_cli.options import (
     ForceOpt,
     InputArg,
@@ -80,7 +80,7 @@ MissingOpt = Annotated[
 ]
 
 
-class SplitCommand(Command):
+class SplitCommand(TyperCommand):
     """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
