@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe export import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -53,17 +53,34 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        export)
+            case "$prev" in
+                -o|--output) _mira_files -d; return ;;
+                --parts) :; return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "copy link none" -- "$cur"); return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "predictions annotations" -- "$cur"); return ;;
+                --url-prefix) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --parts --images --pre-annotations --url-prefix --force --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                --image-set) :; return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "annotations predictions" -- "$cur"); return ;;
+                --image-key) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --image-set --pre-annotations --image-key --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

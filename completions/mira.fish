@@ -8,6 +8,7 @@ complete -c mira -n '__fish_use_subcommand' -s q -l quiet -d 'No progress bars, 
 complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a export -d 'Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
 complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
 complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
 complete -c mira -n __fish_use_subcommand -a placeholder -d 'Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
@@ -41,11 +42,24 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one J
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
 
+complete -c mira -n '__fish_seen_subcommand_from export' -s o -l output -x -a '(__fish_complete_directories)' -d 'The folder to write.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l parts -x -d 'Part names, one per input (default: from the file names, data-train.tar → train).'
+complete -c mira -n '__fish_seen_subcommand_from export' -l images -x -a 'copy link none' -d 'copy: byte for byte; link: hard links where possible; none: labels only.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l pre-annotations -x -a 'predictions annotations' -d 'labelstudio: write regions as predictions (default) or as annotations.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l url-prefix -x -d 'labelstudio: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).'
+complete -c mira -n '__fish_seen_subcommand_from export' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from export' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from export' -F
+
 complete -c mira -n '__fish_seen_subcommand_from import' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l images-dir -x -a '(__fish_complete_directories)' -d 'Folder that image paths start from (default: where the format puts them).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l skip-missing -d 'Skip (and count) scenes whose image is missing.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l label-key -x -d 'qsl: the region configuration holding the categories.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l image-set -x -d 'voc: import the ids of ImageSets/Main/NAME.txt (default: every XML file).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l pre-annotations -x -a 'annotations predictions' -d 'labelstudio: read each task\'s annotations (default) or its predictions.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l image-key -x -d 'labelstudio: the task data field naming the image (default: image).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'

@@ -33,6 +33,20 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_export() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[The folder to write.]:OUT_DIR:_files -/' \
+        '*--parts[Part names, one per input (default\: from the file names, data-train.tar → train).]:NAME ...: ' \
+        '--images[copy\: byte for byte; link\: hard links where possible; none\: labels only.]:copy|link|none:(copy link none)' \
+        '--pre-annotations[labelstudio\: write regions as predictions (default) or as annotations.]:predictions|annotations:(predictions annotations)' \
+        '--url-prefix[labelstudio\: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).]:PREFIX: ' \
+        '--force[Overwrite an existing output.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:FORMAT:_files' \
+        '*:IN.tar...:_files'
+}
+
 _mira_import() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -40,6 +54,9 @@ _mira_import() {
         '--skip-missing[Skip (and count) scenes whose image is missing.]' \
         '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--image-set[voc\: import the ids of ImageSets/Main/NAME.txt (default\: every XML file).]:NAME: ' \
+        '--pre-annotations[labelstudio\: read each task'\''s annotations (default) or its predictions.]:annotations|predictions:(annotations predictions)' \
+        '--image-key[labelstudio\: the task data field naming the image (default\: image).]:KEY: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -142,6 +159,7 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'export:Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
@@ -163,6 +181,7 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                export) _mira_export ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;

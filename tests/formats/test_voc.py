@@ -364,3 +364,53 @@ def test_flat_folders_with_images_beside_the_files_are_read(tmp_path):
         str(tmp_path / "2008_000008.jpg"),
         str(tmp_path / "2008_000015.jpg"),
     ]
+
+
+ORIGINAL_PYTHON = Path(__file__).resolve().parents[2] / ".venv-mira-0.9.36" / "bin" / "python"
+READ_WITH_ORIGINAL = r"""
+import json, sys
+from mira import core
+from mira.datasets import load_voc
+categories = core.Categories(json.loads(sys.argv[2]))
+files = json.loads(sys.argv[1])
+collection = load_voc(files, categories, image_dir=sys.argv[3])
+print(json.dumps([
+    [[a.category.name, a.x1, a.y1, a.x2, a.y2] for a in scene.annotations]
+    for scene in collection.scenes
+]))
+"""
+
+
+@pytest.mark.skipif(
+    not ORIGINAL_PYTHON.exists(),
+    reason="the original library's venv is absent (create it with tools/make_original_venv.sh)",
+)
+def test_the_original_load_voc_reads_the_data_and_our_export_as_we_do(tmp_path):
+    import json
+    import os
+    import subprocess
+
+    collection = SceneCollection.from_voc(DATA)
+    collection.to_voc(tmp_path / "out")
+    script = tmp_path / "read.py"
+    script.write_text(READ_WITH_ORIGINAL)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    ours = [[[a.category.name, *a.x1y1x2y2()] for a in s.annotations] for s in collection]
+    for root in (DATA, tmp_path / "out"):
+        files = [str(p) for p in sorted((root / "Annotations").glob("*.xml"))]
+        result = subprocess.run(
+            [
+                str(ORIGINAL_PYTHON),
+                str(script),
+                json.dumps(files),
+                json.dumps(collection.categories.names),
+                str(root / "JPEGImages"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert json.loads(result.stdout) == ours
