@@ -159,16 +159,12 @@ class _Reader:
             if child.tag == "box":
                 annotations.append(self.box(child, at))
             elif child.tag == "polygon":
-                points = _points(child, at)
-                annotations.append(
-                    Annotation(self.category(child, at), points=points, **_kept(child, at))
-                )
+                category, points = self.category(child, at), _points(child, at)
+                annotations.append(Annotation(category, points=points, metadata=_kept(child, at)))
             elif child.tag == "mask":
                 annotations.extend(self.mask(child, at))
             elif child.tag == "tag":
-                labels.append(
-                    Label(self.category(child, at), metadata=_kept(child, at)["metadata"])
-                )
+                labels.append(Label(self.category(child, at), metadata=_kept(child, at)))
             else:
                 count(self.report, "unsupported", child.tag)
         metadata = {"cvat": {"name": name}}
@@ -191,10 +187,10 @@ class _Reader:
         category, kept = self.category(element, at), _kept(element, at)
         rotation = _number(element, "rotation", at) if element.get("rotation") else 0.0
         if rotation % 360 == 0:
-            return Annotation(category, x1, y1, x2, y2, **kept)
+            return Annotation(category, x1, y1, x2, y2, metadata=kept)
         centre = ((x1 + x2) / 2, (y1 + y2) / 2)
         points = rotate_points(box_to_polygon((x1, y1, x2, y2)), rotation, centre)
-        return Annotation(category, points=points, **kept)
+        return Annotation(category, points=points, metadata=kept)
 
     def mask(self, element: Element, at: str) -> list[Annotation]:
         from mira.formats.cvat_rle import decode_mask, mask_polygons, parse_counts
@@ -207,7 +203,7 @@ class _Reader:
         rings = mask_polygons(decode_mask(counts, width, height, at), left, top)
         if not rings:
             count(self.report, "skipped", "empty_mask")
-        return [Annotation(category, points=ring, **kept) for ring in rings]
+        return [Annotation(category, points=ring, metadata=kept) for ring in rings]
 
 
 def _scenes(stream: Iterator[Element], reader: _Reader) -> Iterator[Scene]:
@@ -229,7 +225,7 @@ def _scenes(stream: Iterator[Element], reader: _Reader) -> Iterator[Scene]:
 
 
 def _kept(element: Element, at: str) -> dict[str, Any]:
-    """The keyword arguments that keep an element's attributes: ``{"metadata": {...}}``."""
+    """The metadata that keeps a shape's (or tag's) attributes and <attribute> values."""
     metadata: dict[str, Any] = {}
     for name, kind in _BUILT_IN.items():
         text = element.get(name)
@@ -243,7 +239,7 @@ def _kept(element: Element, at: str) -> dict[str, Any]:
         attributes[name] = attribute.text or ""
     if attributes:
         metadata["attributes"] = attributes
-    return {"metadata": metadata}
+    return metadata
 
 
 def _number(element: Element, name: str, at: str) -> float:
@@ -309,12 +305,8 @@ class Exporter(DatasetFolder):
         self.report["images"]["renamed"] = self.names.renamed
         self.write_image(f"images/{part}/{name}", scene)
         width, height = scene.dimensions
-        image = Element(
-            "image",
-            {"id": str(self.count), "name": name, "subset": part},
-        )
-        image.set("width", str(width))
-        image.set("height", str(height))
+        attributes = {"id": str(self.count), "name": name, "subset": part}
+        image = Element("image", {**attributes, "width": str(width), "height": str(height)})
         self.count += 1
         for annotation in scene.annotations:
             attributes = {"label": annotation.category.name}

@@ -89,8 +89,8 @@ def iter_labelstudio(
         raise ValidationError(f"{os.fspath(images_dir)}: images folder does not exist")
     if categories is None:
         names: set[str] = set()
-        for _, task in _tasks(path):
-            results, _ = _entry(task, pre_annotations)
+        for index, task in _tasks(path):
+            results = _entry(task, pre_annotations, _where(path, index, task))[0]
             names.update(name for result in results for name in result_labels(result))
         index = category_index(sorted(names), path)
     else:
@@ -144,33 +144,39 @@ def _tasks(path: str) -> Iterator[tuple[int, Any]]:
         raise FormatError(f"{path}: invalid JSON in task {parsed}: {reason}") from None
 
 
-def _entry(task: dict[str, Any], which: str) -> tuple[list[Any], str | None]:
-    """(results of the annotation or prediction to read, skip reason or None); other
-    entries are counted by the caller from the list's length."""
-    entries = task.get(which) or []
+def _where(path: str, index: int, task: dict[str, Any]) -> str:
+    return f"{path}: task {index}" + (f" (id {task['id']})" if "id" in task else "")
+
+
+def _entry(task: dict[str, Any], which: str, where: str) -> tuple[list[Any], str | None, int]:
+    """(the results to read, a skip reason or None, how many further usable entries) of
+    a task's annotations (the first not cancelled) or predictions (the first)."""
+    entries = task.get(which)
+    if entries is None:
+        entries = []
     if not isinstance(entries, list):
-        return [], None
+        raise FormatError(f"{where}: {which!r} must be a list")
     usable = [e for e in entries if isinstance(e, dict) and not e.get("was_cancelled")]
     if not usable:
-        return [], "cancelled" if entries else "unlabelled"
-    results = usable[0].get("result") or []
-    return (results if isinstance(results, list) else []), None
+        return [], "cancelled" if entries else "unlabelled", 0
+    results = usable[0].get("result")
+    if results is None:
+        results = []
+    if not isinstance(results, list):
+        raise FormatError(f"{where}: {which}[{entries.index(usable[0])}].result must be a list")
+    return results, None, len(usable) - 1
 
 
 def _scenes(ctx: _Context) -> Iterator[Scene]:
     report = ctx.report
     for index, task in _tasks(ctx.path):
-        where = f"{ctx.path}: task {index}" + (f" (id {task['id']})" if "id" in task else "")
-        entries = task.get(ctx.which)
-        if entries is not None and not isinstance(entries, list):
-            raise FormatError(f"{where}: {ctx.which!r} must be a list")
-        results, reason = _entry(task, ctx.which)
+        where = _where(ctx.path, index, task)
+        results, reason, further = _entry(task, ctx.which, where)
         if reason is not None:
             count(report, "skipped", reason)
             continue
-        usable = [e for e in entries or [] if isinstance(e, dict) and not e.get("was_cancelled")]
-        if len(usable) > 1:
-            count(report, "unsupported", f"further {ctx.which} of a task", len(usable) - 1)
+        if further:
+            count(report, "unsupported", f"further {ctx.which} of a task", further)
         reference = _reference(task, ctx.image_key, where)
         source = image_file(_image_path(reference, ctx, where), where, ctx.skip_missing)
         if source is None:

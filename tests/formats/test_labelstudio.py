@@ -383,3 +383,25 @@ def test_percentages_read_back_as_the_pixels_they_gave(share, size):
 @pytest.mark.parametrize("pixels", [1e-9, 31.41592653589793, 0.3])
 def test_other_pixels_are_within_a_rounding(pixels):
     assert percent(pixels, 640) * 640 / 100 == pytest.approx(pixels, rel=1e-15)
+
+
+def test_further_annotations_are_counted_and_a_lone_data_value_is_the_image(tmp_path):
+    shutil.copy(MEDIA / "upload/1/6b1f1c2e-kitchen.jpg", tmp_path / "k.jpg")
+    path = one_task(tmp_path, "k.jpg")
+    tasks = json.loads(path.read_text())
+    tasks[0]["annotations"].append(dict(tasks[0]["annotations"][0], id=6))
+    tasks[0]["data"] = {"picture": "k.jpg"}
+    path.write_text(json.dumps(tasks))
+    report: dict = {}
+    (scene,) = iter_labelstudio(path, report=report)
+    assert report["unsupported"] == {"further annotations of a task": 1}
+    assert scene.metadata == {"labelstudio": {"task": 7, "image": "k.jpg"}}
+
+
+def test_a_malformed_task_fails_before_any_scene(tmp_path):
+    path = one_task(tmp_path, "k.jpg", annotations={"result": []})
+    with pytest.raises(FormatError, match=r"task 0 \(id 7\): 'annotations' must be a list"):
+        iter_labelstudio(path)
+    path = one_task(tmp_path, "k.jpg", predictions=[{"result": "none"}])
+    with pytest.raises(FormatError, match=r"task 0 \(id 7\): predictions\[0\].result must be a list"):
+        iter_labelstudio(path, pre_annotations="predictions")
