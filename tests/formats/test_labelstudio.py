@@ -403,5 +403,7 @@ def test_a_malformed_task_fails_before_any_scene(tmp_path):
     with pytest.raises(FormatError, match=r"task 0 \(id 7\): 'annotations' must be a list"):
         iter_labelstudio(path)
     path = one_task(tmp_path, "k.jpg", predictions=[{"result": "none"}])
-    with pytest.raises(FormatError, match=r"task 0 \(id 7\): predictions\[0\].result must be a list"):
+    with pytest.raises(
+        FormatError, match=r"task 0 \(id 7\): predictions\[0\].result must be a list"
+    ):
         iter_labelstudio(path, pre_annotations="predictions")
