@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Sequence
-from itertools import chain
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -124,13 +123,13 @@ def _tasks(path: str) -> Iterator[tuple[int, Any]]:
     parsed = 0
     try:
         with open(path, "rb") as file:
-            events = ijson.parse(file, use_float=True)
-            first = next(events, None)
-            if first is None or first[1] != "start_array":
+            head = file.read(4096).lstrip()
+            if head and not head.startswith(b"["):
                 raise FormatError(
                     f"{path}: not a Label Studio JSON export: the top level must be a list of tasks"
                 )
-            for index, task in enumerate(ijson.items(chain([first], events), "item")):
+            file.seek(0)
+            for index, task in enumerate(ijson.items(file, "item", use_float=True)):
                 if not isinstance(task, dict):
                     raise FormatError(f"{path}: task {index}: a task must be an object")
                 parsed = index + 1
