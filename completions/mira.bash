@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe export import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate export import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -49,6 +49,16 @@ _mira() {
             esac
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        evaluate)
+            case "$prev" in
+                --iou-threshold) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "--iou-threshold --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -8,6 +8,7 @@ complete -c mira -n '__fish_use_subcommand' -s q -l quiet -d 'No progress bars, 
 complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a evaluate -d 'Average precision per category (VOC 11-point) and its mean; no image decoded.'
 complete -c mira -n __fish_use_subcommand -a export -d 'Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
 complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
 complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
@@ -41,6 +42,11 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -l shard-size -x -d 'Wr
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
+
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -l iou-threshold -x -d 'IoU above which a prediction finds a ground-truth box, in [0, 1).'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
 
 complete -c mira -n '__fish_seen_subcommand_from export' -s o -l output -x -a '(__fish_complete_directories)' -d 'The folder to write.'
 complete -c mira -n '__fish_seen_subcommand_from export' -l parts -x -d 'Part names, one per input (default: from the file names, data-train.tar → train).'

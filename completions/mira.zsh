@@ -33,6 +33,15 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_evaluate() {
+    _arguments -s \
+        '--iou-threshold[IoU above which a prediction finds a ground-truth box, in \[0, 1).]:F: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:PRED.tar:_files' \
+        '*:GT.tar:_files'
+}
+
 _mira_export() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[The folder to write.]:OUT_DIR:_files -/' \
@@ -159,6 +168,7 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
         'export:Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
@@ -181,6 +191,7 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                evaluate) _mira_evaluate ;;
                 export) _mira_export ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;

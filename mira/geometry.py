@@ -63,6 +63,14 @@ def box_intersections(a: Any, b: Any) -> np.ndarray:
     return np.multiply(w, h, out=w)
 
 
+def boxes_overlap(a: Any, b: Any) -> np.ndarray:
+    """(N, M) bool: True where boxes a[i] and b[j] overlap with positive width and height."""
+    a, b = as_boxes(a), as_boxes(b)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return (w > 0) & (h > 0)
+
+
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """numerator / denominator, 0 where the denominator is 0 (no NaN, no warning)."""
     out = np.zeros(np.broadcast(numerator, denominator).shape, dtype=np.float64)

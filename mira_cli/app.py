@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "evaluate": "evaluate",
 }
 
 

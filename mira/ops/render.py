@@ -127,6 +127,19 @@ def _put_label(image: np.ndarray, text: str, x: float, y: float, color: RGB, px:
     )  # fmt: skip
 
 
+def draw_shape(
+    image: np.ndarray, points: np.ndarray, color: Any, opaque: bool = False, thickness: int = 1
+) -> None:
+    """Draw one shape onto `image` (H, W[, C]) in place: filled (`fill_polygon`) or an
+    antialiased outline `thickness` pixels wide along its true edges."""
+    import cv2
+
+    if opaque:
+        fill_polygon(image, points, color)
+    else:
+        cv2.polylines(image, [_edge_points(points)], True, color, thickness, cv2.LINE_AA, _SHIFT)
+
+
 def draw(
     image: np.ndarray,
     annotations: Iterable[Any],
@@ -163,13 +176,7 @@ def draw(
         return tuple(colors)  # type: ignore[return-value]
 
     for ann in annotations:
-        color = color_of(ann.category)
-        if opaque:
-            fill_polygon(out, ann.points, color)
-        else:
-            cv2.polylines(
-                out, [_edge_points(ann.points)], True, color, thickness, cv2.LINE_AA, _SHIFT
-            )
+        draw_shape(out, ann.points, color_of(ann.category), opaque=opaque, thickness=thickness)
     if labels:
         for ann in annotations:
             text = (
@@ -219,7 +226,7 @@ def annotate(
     )
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:
@@ -233,7 +240,7 @@ def show(
     scene: Any, annotation_kwargs: Mapping[str, Any] | None = None, **imshow_kwargs: Any
 ) -> Any:
     """`Scene.show()`: imshow of `annotate(scene, **annotation_kwargs)` (matplotlib extra)."""
-    plt = _pyplot()
+    plt = pyplot()
     return plt.imshow(annotate(scene, **(annotation_kwargs or {})), **imshow_kwargs)
 
 
@@ -241,7 +248,7 @@ def show_annotations(scene: Any, **subplots_kwargs: Any) -> Any:
     """`Scene.show_annotations()`: (fig, axes) with one row per annotation's crop, or None."""
     if not scene.annotations:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     image = scene.image
     height, width = image.shape[:2]
     fig, axes = plt.subplots(nrows=len(scene.annotations), squeeze=False, **subplots_kwargs)
