@@ -69,9 +69,11 @@ _mira() {
                 --parts) :; return ;;
                 --images) mapfile -t COMPREPLY < <(compgen -W "copy link none" -- "$cur"); return ;;
                 --task) mapfile -t COMPREPLY < <(compgen -W "detect segment" -- "$cur"); return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "predictions annotations" -- "$cur"); return ;;
+                --url-prefix) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --parts --images --copy --link --no-images --task --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --parts --images --copy --link --no-images --task --pre-annotations --url-prefix --force --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -84,11 +86,14 @@ _mira() {
                 --label-key) :; return ;;
                 --results) _mira_files -f; return ;;
                 --part) :; return ;;
+                --image-set) :; return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "annotations predictions" -- "$cur"); return ;;
+                --image-key) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --results --part --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --results --part --image-set --pre-annotations --image-key --force --format --shard-size --json -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

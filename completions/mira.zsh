@@ -51,6 +51,8 @@ _mira_export() {
         '--link[Same as --images link.]' \
         '--no-images[Same as --images none.]' \
         '--task[yolo\: detect (the default) writes boxes, segment polygons.]:detect|segment:(detect segment)' \
+        '--pre-annotations[labelstudio\: write regions as predictions (default) or as annotations.]:predictions|annotations:(predictions annotations)' \
+        '--url-prefix[labelstudio\: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).]:PREFIX: ' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -67,6 +69,9 @@ _mira_import() {
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
         '--results[coco\: take the annotations (scored) from this results file; images and categories stay those of SOURCE.]:FILE.json:_files' \
         '--part[yolo\: import only this part of data.yaml (e.g. val).]:NAME: ' \
+        '--image-set[voc\: import the ids of ImageSets/Main/NAME.txt (default\: every XML file).]:NAME: ' \
+        '--pre-annotations[labelstudio\: read each task'\''s annotations (default) or its predictions.]:annotations|predictions:(annotations predictions)' \
+        '--image-key[labelstudio\: the task data field naming the image (default\: image).]:KEY: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \

@@ -9,7 +9,7 @@ if given, wraps the source stream (the CLI draws a bar on a terminal).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mira.formats.tario import PathLike
@@ -380,7 +380,7 @@ def export_files(
 
 def export_scenes(
     target_format: str,
-    parts: dict[str, Iterable[Any]],
+    parts: Mapping[str, Iterable[Any]],
     out_dir: str | os.PathLike[str],
     *,
     images: str = "copy",
@@ -389,21 +389,19 @@ def export_scenes(
     **options: Any,
 ) -> dict[str, Any]:
     """Streams of scenes, one per part name, → a folder laid out for the format (what
-    `export_files` and `SceneCollection.to_coco/to_yolo` run). Returns the exporter's
-    report."""
+    `export_files` and the `SceneCollection.to_<format>` twins run). Returns the
+    exporter's report."""
     from mira.formats import interchange
 
     options = interchange.check_options("export", target_format, options)
+    names = part_names_for(list(parts), list(parts))
+    inputs = [path for scenes in parts.values() for path in source_inputs(scenes)]
     folder = interchange.exporter(target_format)(
-        out_dir,
-        images=images,
-        force=force,
-        inputs=[path for source in parts.values() for path in source_inputs(source)],
-        **options,
+        out_dir, images=images, force=force, inputs=inputs, **options
     )
     with folder:
-        for name, source in parts.items():
-            run_job(source, [], folder.part(name), progress=progress, description=name)
+        for name in names:
+            run_job(parts[name], [], folder.part(name), progress=progress, description=name)
     return folder.report
 
 

@@ -40,6 +40,28 @@ PartsOpt = Annotated[
 ]
 #: `--parts train val test` takes its names after one flag.
 COMMAND_CLASS = spreading_command({"--parts": not_an_option})
+
+
+class PreAnnotations(str, Enum):
+    predictions = "predictions"
+    annotations = "annotations"
+
+
+PreAnnotationsOpt = Annotated[
+    PreAnnotations | None,
+    typer.Option(
+        "--pre-annotations",
+        help="labelstudio: write regions as predictions (default) or as annotations.",
+    ),
+]
+UrlPrefixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url-prefix",
+        metavar="PREFIX",
+        help="labelstudio: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).",
+    ),
+]
 ImagesOpt = Annotated[
     Images | None,
     typer.Option(
@@ -86,6 +108,8 @@ def run(
     link: LinkOpt = False,
     no_images: NoImagesOpt = False,
     task: TaskOpt = None,
+    pre_annotations: PreAnnotationsOpt = None,
+    url_prefix: UrlPrefixOpt = None,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
@@ -96,13 +120,21 @@ def run(
 
     Example: mira export coco data-train.tar data-val.tar -o coco/ --link
 
+    More: mira export voc data-train.tar data-val.tar -o voc/;
+    mira export cvat data.tar -o cvat/;
+    mira export labelstudio data.tar -o ls/ --url-prefix /data/local-files/?d=ls/
+
     Python: mira.pipeline.jobs.export_files(format, inputs, out_dir, ...).
     """
     from mira.formats.interchange import check_options
     from mira.pipeline.jobs import export_files
 
     fmt = target_format.value
-    given = {"task": task and task.value}
+    given = {
+        "task": task and task.value,
+        "pre_annotations": pre_annotations and pre_annotations.value,
+        "url_prefix": url_prefix,
+    }
     options = usage_check(lambda: check_options("export", fmt, given))
     report = export_files(
         fmt,

@@ -53,6 +53,36 @@ LabelKeyOpt = Annotated[
         "--label-key", metavar="KEY", help="qsl: the region configuration holding the categories."
     ),
 ]
+ImageSetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-set",
+        metavar="NAME",
+        help="voc: import the ids of ImageSets/Main/NAME.txt (default: every XML file).",
+    ),
+]
+
+
+class PreAnnotations(str, Enum):
+    annotations = "annotations"
+    predictions = "predictions"
+
+
+PreAnnotationsOpt = Annotated[
+    PreAnnotations | None,
+    typer.Option(
+        "--pre-annotations",
+        help="labelstudio: read each task's annotations (default) or its predictions.",
+    ),
+]
+ImageKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-key",
+        metavar="KEY",
+        help="labelstudio: the task data field naming the image (default: image).",
+    ),
+]
 
 ResultsOpt = Annotated[
     str | None,
@@ -87,6 +117,9 @@ def run(
     label_key: LabelKeyOpt = None,
     results: ResultsOpt = None,
     part: PartOpt = None,
+    image_set: ImageSetOpt = None,
+    pre_annotations: PreAnnotationsOpt = None,
+    image_key: ImageKeyOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -100,13 +133,24 @@ def run(
 
     Example: mira import yolo dataset/data.yaml -o data.tar
 
+    More: mira import voc VOCdevkit/VOC2012 -o voc.tar --image-set train;
+    mira import cvat task/annotations.xml -o cvat.tar;
+    mira import labelstudio export.json -o ls.tar --images-dir media
+
     Python: mira.pipeline.jobs.import_file(format, source, output, ...).
     """
     from mira.formats.interchange import check_options
     from mira.pipeline.jobs import import_file
 
     fmt = source_format.value
-    given = {"label_key": label_key, "results": results, "part": part}
+    given = {
+        "label_key": label_key,
+        "results": results,
+        "part": part,
+        "image_set": image_set,
+        "pre_annotations": pre_annotations and pre_annotations.value,
+        "image_key": image_key,
+    }
     options = usage_check(lambda: check_options("import", fmt, given))
     report = import_file(
         fmt,
