@@ -22,8 +22,8 @@ Reading (see `mira.formats.coco_stream` for how the file is streamed):
 * Image sizes are the file's ``width``/``height`` (not read from the images); file names
   must stay inside the images folder. A missing image is an error, or with
   `skip_missing` a skipped scene, counted.
-* Skipped and counted: rings of fewer than 3 points (``short_rings``), masks with no pixel
-  (``empty_masks``), annotations with neither segmentation nor box (``no_geometry``).
+* Skipped and counted: rings of fewer than 3 points (``short_ring``), masks with no pixel
+  (``empty_mask``), annotations with neither segmentation nor box (``no_geometry``).
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mira.core import Annotation, Categories, Category, ImageSource, Scene
-from mira.errors import FormatError, ImageError, MiraError, ValidationError
+from mira.errors import FormatError, MiraError, ValidationError
 from mira.formats.coco_export import Exporter
-from mira.formats.image_names import safe_relative
+from mira.formats.image_files import image_file, image_path, relative_name
+from mira.formats.import_report import count, count_scene, new_report
 
-__all__ = ["Exporter", "iter_coco", "load_coco", "read"]
+__all__ = ["Exporter", "iter_coco", "read"]
 
-SKIP_REASONS = ("missing", "short_rings", "empty_masks", "no_geometry")
+SKIP_REASONS = ("missing", "short_ring", "empty_mask", "no_geometry")
 #: Annotation fields that are its geometry, or derived from it, or where it belongs.
 _GEOMETRY_FIELDS = ("segmentation", "bbox", "area", "category_id", "image_id", "score")
 
@@ -99,20 +100,8 @@ def read(
     if results is not None and not os.path.isfile(results):
         raise FormatError(f"{os.fspath(results)}: results file not found")
     ctx = _context(path, os.fspath(images_dir), categories, head)
-    if report is None:
-        report = {}
-    report.update(
-        {
-            "source": path,
-            "images_dir": ctx.images_dir,
-            "scenes": 0,
-            "annotations": 0,
-            "labels": 0,
-            "objects": 0,
-            "categories": {n: {"annotations": 0, "labels": 0} for n in ctx.categories.names},
-            "skipped": dict.fromkeys(SKIP_REASONS, 0),
-        }
-    )
+    report = new_report(report, path, ctx.categories.names, SKIP_REASONS)
+    report.update(images_dir=ctx.images_dir, objects=0)
     ctx.report = report
     if results is None:
         annotations = (path, "annotations.item", "annotations")
@@ -178,19 +167,14 @@ def _scenes(
             where = f"{ctx.path}: images[{position}]"
             image_id, file_name, size = _image_entry(entry, where, seen)
             found = index.take(image_id)
-            image_path = os.path.join(ctx.images_dir, file_name)
-            if not os.path.isfile(image_path):
-                if not skip_missing:
-                    raise ImageError(f"{where} ({file_name}): image file not found: {image_path}")
-                report["skipped"]["missing"] += 1
+            path = image_path(ctx.images_dir, file_name, where)
+            image = image_file(path, f"{where} ({file_name})", skip_missing, size, trust_size=True)
+            if image is None:
+                count(report, "skipped", "missing")
                 continue
-            scene = _scene(ctx, entry, (image_path, size), found, annotations, unused)
-            report["scenes"] += 1
+            scene = _scene(ctx, entry, image, found, annotations, unused)
             report["objects"] += len(found)
-            report["annotations"] += len(scene.annotations)
-            for annotation in scene.annotations:
-                report["categories"][annotation.category.name]["annotations"] += 1
-            yield scene
+            yield count_scene(report, scene)
         left = index.first_left_over()
         if left is not None:
             source, _, name = annotations
@@ -212,10 +196,7 @@ def _image_entry(entry: Any, where: str, seen: set[int]) -> tuple[int, str, tupl
     seen.add(image_id)
     if not isinstance(file_name, str) or not file_name:
         raise FormatError(f"{where}: file_name must be a non-empty string, got {file_name!r}")
-    if ("/" in file_name or "\\" in file_name or file_name == "..") and not safe_relative(
-        file_name
-    ):
-        raise FormatError(f"{where}: file_name {file_name!r} leaves the images folder")
+    relative_name(file_name, where)
     size = entry.get("width"), entry.get("height")
     if any(type(v) is not int or v <= 0 for v in size):
         raise FormatError(f"{where}: width and height must be positive integers, got {size}")
@@ -225,7 +206,7 @@ def _image_entry(entry: Any, where: str, seen: set[int]) -> tuple[int, str, tupl
 def _scene(
     ctx: _Context,
     entry: dict[str, Any],
-    image: tuple[str, tuple[int, int]],
+    image: ImageSource,
     found: list[tuple[int, dict[str, Any]]],
     annotations: tuple[str, str, str],
     unused: dict[str, dict[str, Any]],
@@ -234,7 +215,7 @@ def _scene(
     that no annotation of the file uses (so that an export can still give their ids)."""
     from mira.formats.coco_geometry import convert
 
-    image_path, size = image
+    size = image.dimensions
     source, _, name = annotations
     items: list[Annotation] = []
     used: dict[str, dict[str, Any]] = {}
@@ -259,9 +240,8 @@ def _scene(
         coco["info"] = ctx.info
     if used or unused:
         coco["categories"] = {**used, **unused}
-    source_image = ImageSource(path=image_path, dimensions=size)
     key = f"{ctx.report['scenes']:06d}"
-    return Scene(ctx.categories, source_image, items, metadata={"coco": coco}, key=key)
+    return Scene(ctx.categories, image, items, metadata={"coco": coco}, key=key)
 
 
 _SIZE = ("width", "height")
@@ -278,17 +258,3 @@ def iter_coco(
     return read(
         path, images_dir=images_dir, skip_missing=skip_missing, report=report, results=results
     )
-
-
-def load_coco(
-    path: str | os.PathLike[str],
-    images_dir: str | os.PathLike[str] | None = None,
-    skip_missing: bool = False,
-    results: str | os.PathLike[str] | None = None,
-) -> tuple[Any, dict[str, Any]]:
-    """(SceneCollection, report) of a COCO file (`SceneCollection.from_coco`)."""
-    from mira.core import SceneCollection
-
-    report: dict[str, Any] = {}
-    scenes = list(iter_coco(path, images_dir, skip_missing, results, report))
-    return SceneCollection(scenes, categories=Categories(list(report["categories"]))), report

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from mira.errors import ValidationError
-from mira.formats.image_names import ImageNames
+from mira.formats.export_names import ExportNames, recorded_name
 from mira.formats.layout import DatasetFolder
 from mira.formats.tar_native import json_default
 
@@ -63,9 +63,9 @@ class Ids:
 class _PartFiles:
     images: IO[str]
     annotations: IO[str]
+    names: ExportNames
     image_ids: Ids = field(default_factory=Ids)
     annotation_ids: Ids = field(default_factory=Ids)
-    names: ImageNames = field(default_factory=ImageNames)
     info: Any = None
     licenses: dict[str, Any] = field(default_factory=dict)
     count: int = 0
@@ -94,6 +94,7 @@ class Exporter(DatasetFolder):
         self._parts[part] = _PartFiles(
             tempfile.TemporaryFile("w+", encoding="utf-8", prefix="mira-coco-"),
             tempfile.TemporaryFile("w+", encoding="utf-8", prefix="mira-coco-"),
+            ExportNames(f"{self.target}: images/{part}", self.report["images"]),
         )
 
     def add(self, scene: Any, part: str) -> None:
@@ -107,7 +108,7 @@ class Exporter(DatasetFolder):
                 if isinstance(entry, dict):
                     self._category_entries.setdefault(name, entry)
         image = coco.get("image") if isinstance(coco.get("image"), dict) else {}
-        name = files.names.claim(scene, image.get("file_name"))
+        name = files.names.pick(scene, recorded_name(scene, "coco"))
         self.write_image(f"images/{part}/{name}", scene)
         image_id = files.image_ids.claim(image.get("id"))
         width, height = scene.dimensions

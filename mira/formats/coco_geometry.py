@@ -54,7 +54,7 @@ def convert(
                     f"segmentation ring {number} has {len(values)} numbers, not x, y pairs"
                 )
             if len(values) < 6:
-                skipped["short_rings"] += 1
+                skipped["short_ring"] += 1
                 continue
             points = list(zip(values[0::2], values[1::2], strict=True))  # pairs, no numpy
             found.append(Annotation(category, points=points, score=score, metadata=meta))
@@ -102,7 +102,7 @@ def _from_rle(
     mask = rle_to_mask(runs, height, width)
     rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if not len(rows):
-        skipped["empty_masks"] += 1
+        skipped["empty_mask"] += 1
         return []
     top, left = int(rows[0]), int(columns[0])
     crop = mask[top : int(rows[-1]) + 1, left : int(columns[-1]) + 1]  # tracing costs by area

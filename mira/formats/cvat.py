@@ -39,7 +39,7 @@ from xml.etree.ElementTree import Element, SubElement
 from mira.core import Annotation, Categories, Label, Scene
 from mira.errors import FormatError
 from mira.formats.export_names import ExportNames, recorded_name
-from mira.formats.image_files import image_file, relative_name
+from mira.formats.image_files import image_file, image_path, relative_name
 from mira.formats.import_report import category_index, count, count_scene, new_report
 from mira.formats.layout import DatasetFolder
 from mira.formats.xml_stream import iter_items, line_of
@@ -140,14 +140,14 @@ class _Reader:
 
     def scene(self, element: Element, key: str) -> Scene | None:
         where = self.where(element)
-        name = relative_name(element.get("name") or "", where)
+        name = element.get("name") or ""
         size = None
         if element.get("width") is not None or element.get("height") is not None:
             size = (_integer(element, "width", where), _integer(element, "height", where))
         subset = element.get("subset")
-        path = os.path.join(self.images, name)
+        path = image_path(self.images, name, where)
         if subset:
-            nested = os.path.join(self.images, relative_name(subset, where), name)
+            nested = image_path(self.images, f"{relative_name(subset, where)}/{name}", where)
             path = nested if os.path.exists(nested) else path
         source = image_file(path, f"{where} {name!r}", self.skip_missing, size)
         if source is None:
@@ -287,8 +287,7 @@ class Exporter(DatasetFolder):
 
     def __init__(self, out_dir: str | os.PathLike[str], **options: Any) -> None:
         super().__init__(out_dir, **options)
-        self.names = ExportNames(self.target)
-        self.report["images"]["renamed"] = 0
+        self.names = ExportNames(self.target, self.report["images"])
         self.report["not_written"] = dict.fromkeys(("scores", "masks", "metadata"), 0)
         #: label → the attribute names written with it, in first-use order.
         self.labels: dict[str, dict[str, None]] = {}
@@ -302,7 +301,6 @@ class Exporter(DatasetFolder):
         for name in scene.categories.names:
             self.labels.setdefault(name, {})
         name = self.names.pick(scene, recorded_name(scene, "cvat"))
-        self.report["images"]["renamed"] = self.names.renamed
         self.write_image(f"images/{part}/{name}", scene)
         width, height = scene.dimensions
         attributes = {"id": str(self.count), "name": name, "subset": part}

@@ -1,8 +1,9 @@
 """File names for the images of an export: a scene's own name when it has one, else its key.
 
 An export of an imported dataset keeps its file names, so files can be traced across
-tools: the VOC, CVAT and Label Studio importers record each image's name in the scene's
-metadata (`RECORDED`), and every exporter looks there, its own format first. A name is used only
+tools: every importer records each image's name in the scene's metadata (`RECORDED`),
+and every exporter looks there, its own format first. A trainer pairs an image with its
+label file by the name without extension, hence unique stems. A name is used only
 when it is free: names are unique by stem, case-insensitively (``a.jpg`` and ``A.png``
 clash, as ``Annotations/a.xml`` would in VOC and on case-insensitive file systems); a
 scene whose name is taken, or that has none, is named by its key (``000123.jpg``), and
@@ -17,19 +18,32 @@ from typing import Any
 
 from mira.formats.layout import check_relative
 
-__all__ = ["RECORDED", "ExportNames", "recorded_name"]
+__all__ = ["RECORDED", "ExportNames", "recorded_name", "stem_of"]
 
 _SAME = {"jpeg": "jpg", "tiff": "tif"}
-#: metadata namespace → the field where its importer records the image's name.
-RECORDED = {"voc": "filename", "cvat": "name", "labelstudio": "image"}
+#: metadata namespace → the fields, one inside the other, where its importer records the
+#: image's name.
+RECORDED: dict[str, tuple[str, ...]] = {
+    "coco": ("image", "file_name"),
+    "yolo": ("file",),
+    "voc": ("filename",),
+    "cvat": ("name",),
+    "labelstudio": ("image",),
+}
+
+
+def _recorded(metadata: Any, fields: tuple[str, ...]) -> Any:
+    value = metadata
+    for field in fields:
+        value = value.get(field) if isinstance(value, dict) else None
+    return value
 
 
 def recorded_name(scene: Any, prefer: str, flat: bool = False) -> str | None:
     """The image name an importer recorded for `scene` (the `prefer` format's first),
     as a relative path, or only its file name with `flat`; None when there is none."""
     for namespace in (prefer, *(n for n in RECORDED if n != prefer)):
-        block = scene.metadata.get(namespace)
-        value = block.get(RECORDED[namespace]) if isinstance(block, dict) else None
+        value = _recorded(scene.metadata, (namespace, *RECORDED[namespace]))
         if not isinstance(value, str) or not value:
             continue
         if namespace == "labelstudio":  # a reference: a path, or a URL ending in one
@@ -45,9 +59,10 @@ def recorded_name(scene: Any, prefer: str, flat: bool = False) -> str | None:
 class ExportNames:
     """Hands out unique image file names (relative POSIX paths) for one export folder."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, counts: dict[str, int]) -> None:
+        """`counts` (an export report's ``images``) gets each rename under ``renamed``."""
         self.where = where
-        self.renamed = 0
+        self.counts = counts
         self._taken: set[str] = set()
         self._count = 0
 
@@ -64,7 +79,7 @@ class ExportNames:
                 path = path.with_name(f"{stem}.{extension}")
             if self._take(path):
                 return str(path)
-            self.renamed += 1
+            self.counts["renamed"] = self.counts.get("renamed", 0) + 1
         key = scene.key or f"{index:06d}"
         path = PurePosixPath(f"{key}.{extension}")
         number = 0
@@ -79,3 +94,11 @@ class ExportNames:
             return False
         self._taken.add(stem)
         return True
+
+
+def stem_of(name: str) -> str:
+    """``dir/a.jpg`` → ``dir/a``, as Ultralytics finds a label file (the last dot of the
+    file name; a name without one is its own stem)."""
+    head, _, tail = name.rpartition("/")
+    base = tail.rpartition(".")[0] or tail
+    return f"{head}/{base}" if head else base

@@ -38,7 +38,7 @@ from xml.etree.ElementTree import Element, SubElement
 from mira.core import Categories, Scene
 from mira.errors import FormatError, ValidationError
 from mira.formats.export_names import ExportNames, recorded_name
-from mira.formats.image_files import image_file, relative_name
+from mira.formats.image_files import image_file, image_path
 from mira.formats.import_report import category_index, count, count_scene, new_report
 from mira.formats.labelstudio_regions import result_labels, results_to_scene_parts, scene_results
 from mira.formats.layout import DatasetFolder
@@ -235,17 +235,17 @@ def _image_path(reference: str, ctx: _Context, where: str) -> str:
         raise FormatError(f"{where}: images in data: URIs are not supported")
     parts = urlsplit(reference)
     if not _is_served(reference, parts):
-        return os.path.join(ctx.base, relative_name(reference, where))
+        return image_path(ctx.base, reference, where)
     relative = _served_path(parts)
     if ctx.images_dir is None:
         raise FormatError(
             f"{where}: image {reference!r} is served by Label Studio or a storage; put a copy "
             "of the images in a folder and give it as images_dir (--images-dir)"
         )
-    nested = os.path.join(ctx.images_dir, relative_name(relative, where))
+    nested = image_path(ctx.images_dir, relative, where)
     if os.path.exists(nested):
         return nested
-    return os.path.join(ctx.images_dir, PurePosixPath(relative).name)
+    return image_path(ctx.images_dir, PurePosixPath(relative).name, where)
 
 
 class Exporter(DatasetFolder):
@@ -266,8 +266,7 @@ class Exporter(DatasetFolder):
             )
         super().__init__(out_dir, **options)
         self.which, self.url_prefix = pre_annotations, url_prefix
-        self.names = ExportNames(self.target)
-        self.report["images"]["renamed"] = 0
+        self.names = ExportNames(self.target, self.report["images"])
         self.report["not_written"] = dict.fromkeys(("scores", "masks", "metadata"), 0)
         #: every category in first-seen order, and those annotations and labels use.
         self.order: dict[str, None] = {}
@@ -284,7 +283,6 @@ class Exporter(DatasetFolder):
         self.annotated.update(a.category.name for a in scene.annotations)
         self.labelled.update(label.category.name for label in scene.labels)
         name = self.names.pick(scene, recorded_name(scene, "labelstudio", flat=True))
-        self.report["images"]["renamed"] = self.names.renamed
         location = f"images/{part}/{name}"
         self.write_image(location, scene)
         results = scene_results(scene, self.report)

@@ -48,7 +48,7 @@ from xml.etree.ElementTree import Element, SubElement
 from mira.core import Annotation, Categories, Scene
 from mira.errors import FormatError, ValidationError
 from mira.formats.export_names import ExportNames, recorded_name
-from mira.formats.image_files import image_file, relative_name
+from mira.formats.image_files import image_file, image_path, relative_name
 from mira.formats.import_report import category_index, count, count_scene, new_report
 from mira.formats.layout import DatasetFolder
 from mira.formats.xml_stream import element_value, iter_items, line_of
@@ -215,9 +215,8 @@ def scene_from_voc_file(
         here = os.path.dirname(os.path.abspath(path))
         images_dir = os.path.join(os.path.dirname(here), "JPEGImages")
         images_dir = images_dir if os.path.isdir(images_dir) else here
-    source = image_file(
-        os.path.join(os.fspath(images_dir), filename), path, skip_missing, _size(root, path)
-    )
+    image = image_path(os.fspath(images_dir), filename, f"{path}: <filename>")
+    source = image_file(image, path, skip_missing, _size(root, path))
     if source is None:
         return None
     annotations = [
@@ -288,8 +287,7 @@ class Exporter(DatasetFolder):
 
     def __init__(self, out_dir: str | os.PathLike[str], **options: Any) -> None:
         super().__init__(out_dir, **options)
-        self.names = ExportNames(self.target)
-        self.report["images"]["renamed"] = 0
+        self.names = ExportNames(self.target, self.report["images"])
         self.report["converted"] = {"polygons_to_boxes": 0}
         self.report["not_written"] = dict.fromkeys(("labels", "scores", "masks", "metadata"), 0)
 
@@ -300,7 +298,6 @@ class Exporter(DatasetFolder):
         recorded = scene.metadata.get("voc")
         recorded = recorded if isinstance(recorded, dict) else {}
         name = self.names.pick(scene, recorded_name(scene, "voc", flat=True))
-        self.report["images"]["renamed"] = self.names.renamed
         stem = PurePosixPath(name).stem
         self.write_image(f"JPEGImages/{name}", scene)
         self.write_file(f"Annotations/{stem}.xml", self._xml(scene, name, recorded))

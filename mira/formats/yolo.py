@@ -36,11 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from mira.core import Annotation, Categories, ImageSource, Scene
-from mira.errors import FormatError, ImageError, ValidationError
-from mira.formats.image_names import ImageNames, stem_of
+from mira.errors import FormatError, ValidationError
+from mira.formats.export_names import ExportNames, recorded_name, stem_of
+from mira.formats.image_files import image_file, image_path
+from mira.formats.import_report import count, count_scene, new_report
 from mira.formats.layout import DatasetFolder
 
-__all__ = ["Exporter", "iter_yolo", "load_yolo", "read"]
+__all__ = ["Exporter", "iter_yolo", "read"]
 
 #: Ultralytics' image suffixes (its IMG_FORMATS).
 IMAGE_SUFFIXES = frozenset(
@@ -169,46 +171,37 @@ def read(
     """`mira import yolo`: the scenes of a YOLO dataset (every part, or only `part`),
     keyed 000000, ...; data.yaml and the part folders are checked at once."""
     dataset = _dataset(os.fspath(source), images_dir, part)
-    if report is None:
-        report = {}
+    report = new_report(report, dataset.yaml_path, dataset.categories.names)
     report.update(
-        {
-            "source": dataset.yaml_path,
-            "root": dataset.root,
-            "parts": {name: 0 for name, _ in dataset.parts},
-            "scenes": 0,
-            "annotations": 0,
-            "labels": 0,
-            "categories": {n: {"annotations": 0, "labels": 0} for n in dataset.categories.names},
-            "skipped": {"missing": 0},
-            "label_files": {"missing": 0, "empty": 0},
-            "unsupported": {"keypoints": 0},
-        }
+        root=dataset.root,
+        parts={name: 0 for name, _ in dataset.parts},
+        label_files={"missing": 0, "empty": 0},
+        unsupported={"keypoints": 0},
     )
     return _scenes(dataset, report, skip_missing)
 
 
 def _scenes(dataset: _Dataset, report: dict[str, Any], skip_missing: bool) -> Iterator[Scene]:
     for part, specs in dataset.parts:
-        for image_path, file in _images(specs, dataset.yaml_path, skip_missing, report):
-            scene = _scene(dataset, image_path, report)
+        for image, file in _images(specs, skip_missing, report):
+            scene = _scene(dataset, image, report)
             scene.metadata["yolo"] = {"part": part, "file": file}
             report["parts"][part] += 1
-            report["scenes"] += 1
-            report["annotations"] += len(scene.annotations)
-            for annotation in scene.annotations:
-                report["categories"][annotation.category.name]["annotations"] += 1
-            yield scene
+            yield count_scene(report, scene)
 
 
 def _images(
-    specs: list[str], yaml_path: str, skip_missing: bool, report: dict[str, Any]
-) -> Iterator[tuple[str, str]]:
-    """(path, name within the part) of every image of one part, in order."""
+    specs: list[str], skip_missing: bool, report: dict[str, Any]
+) -> Iterator[tuple[ImageSource, str]]:
+    """(image, name within the part) of every image of one part, in order."""
     for spec in specs:
         if os.path.isdir(spec):
             for path in _walk(spec):
-                yield path, os.path.relpath(path, spec).replace(os.sep, "/")
+                name = os.path.relpath(path, spec).replace(os.sep, "/")
+                where = f"{spec}: {name}"
+                image = image_file(image_path(spec, name, where), where, skip_missing=False)
+                assert image is not None
+                yield image, name
             continue
         with open(spec, encoding="utf-8") as listing:
             parent = os.path.dirname(spec)
@@ -218,13 +211,12 @@ def _images(
                     continue
                 if entry.startswith("./"):
                     entry = entry[2:]
-                path = os.path.join(parent, entry)
-                if not os.path.isfile(path):
-                    if skip_missing:
-                        report["skipped"]["missing"] += 1
-                        continue
-                    raise ImageError(f"{spec}: line {number}: image file not found: {path}")
-                yield path, os.path.basename(entry)
+                where = f"{spec}: line {number}"
+                found = image_file(image_path(parent, entry, where), where, skip_missing)
+                if found is None:
+                    count(report, "skipped", "missing")
+                    continue
+                yield found, os.path.basename(entry)
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -248,12 +240,10 @@ def label_path(image_path: str) -> str:
     return path.rpartition(".")[0] + ".txt"
 
 
-def _scene(dataset: _Dataset, image_path: str, report: dict[str, Any]) -> Scene:
-    from mira.core.image_header import read_file_dimensions
-
-    source = ImageSource(path=image_path, dimensions=read_file_dimensions(image_path))
-    width, height = source.dimensions  # decodes when the header does not tell
-    labels = label_path(image_path)
+def _scene(dataset: _Dataset, source: ImageSource, report: dict[str, Any]) -> Scene:
+    width, height = source.dimensions
+    assert source.path is not None
+    labels = label_path(source.path)
     try:
         with open(labels, encoding="utf-8") as f:
             text = f.read()
@@ -339,20 +329,6 @@ def iter_yolo(
     return read(source, images_dir=images_dir, skip_missing=skip_missing, report=report, part=part)
 
 
-def load_yolo(
-    source: str | os.PathLike[str],
-    part: str | None = None,
-    images_dir: str | os.PathLike[str] | None = None,
-    skip_missing: bool = False,
-) -> tuple[Any, dict[str, Any]]:
-    """(SceneCollection, report) of a YOLO dataset (`SceneCollection.from_yolo`)."""
-    from mira.core import SceneCollection
-
-    report: dict[str, Any] = {}
-    scenes = list(iter_yolo(source, part, images_dir, skip_missing, report))
-    return SceneCollection(scenes, categories=Categories(list(report["categories"]))), report
-
-
 def _number(value: float) -> str:
     return repr(float(value))
 
@@ -377,17 +353,15 @@ class Exporter(DatasetFolder):
         self.report["unsupported"] = {"labels": 0, "mask_regions": 0}
         self._classes: dict[str, int] = {}
         self._used: dict[str, set[str]] = {"annotations": set(), "labels": set()}
-        self._names: dict[str, ImageNames] = {}
+        self._names: dict[str, ExportNames] = {}
 
     def start_part(self, part: str) -> None:
-        self._names[part] = ImageNames()
+        self._names[part] = ExportNames(f"{self.target}: images/{part}", self.report["images"])
 
     def add(self, scene: Any, part: str) -> None:
         for name in scene.categories.names:
             self._classes.setdefault(name, len(self._classes))
-        yolo = scene.metadata.get("yolo")
-        wanted = yolo.get("file") if isinstance(yolo, dict) else None
-        name = self._names[part].claim(scene, wanted)
+        name = self._names[part].pick(scene, recorded_name(scene, "yolo", flat=True))
         self.write_image(f"images/{part}/{name}", scene)
         width, height = scene.dimensions
         rows = [self._row(a, width, height) for a in scene.annotations]

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from mira.core import Annotation, Categories, Label, Scene, SceneCollection
 from mira.core.image import encode_image
 from mira.errors import FormatError, ImageError
-from mira.formats.coco import load_coco
 from mira.formats.coco_rle import rasterize
+from mira.formats.interchange import load
 from tests.conftest import make_image
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "coco"
@@ -29,7 +29,7 @@ def export(collection: SceneCollection, out: Path, part: str = "val", **options)
 
 
 def test_the_hand_written_file_in_cocos_shape():
-    collection, report = load_coco(INSTANCES)
+    collection, report = load("coco", INSTANCES)
     assert collection.categories.names == ["person", "dog", "bed"]
     assert [s.key for s in collection] == ["000000", "000001", "000002"]
     assert [s.dimensions for s in collection] == [(40, 30), (30, 40), (40, 30)]
@@ -57,11 +57,11 @@ def test_the_hand_written_file_in_cocos_shape():
     }
     assert (report["scenes"], report["objects"], report["annotations"]) == (3, 4, 6)
     assert report["categories"]["dog"] == {"annotations": 3, "labels": 0}
-    assert report["skipped"] == {"missing": 0, "short_rings": 0, "empty_masks": 0, "no_geometry": 0}
+    assert report["skipped"] == {"missing": 0, "short_ring": 0, "empty_mask": 0, "no_geometry": 0}
 
 
 def test_a_results_file_gives_scored_annotations_on_the_same_images():
-    collection, report = load_coco(INSTANCES, results=RESULTS)
+    collection, report = load("coco", INSTANCES, results=RESULTS)
     boxes = [(a.category.name, a.x1y1x2y2(), a.score) for a in collection[0].annotations]
     assert boxes == [
         ("dog", (10.25, 4.5, 29.75, 12.5), 0.912),
@@ -207,8 +207,8 @@ def test_missing_images_are_an_error_or_counted(tmp_path):
     (tmp_path / "coco" / "val2017" / "000000000285.jpg").unlink()
     path = tmp_path / "coco" / "annotations" / "instances_val2017.json"
     with pytest.raises(ImageError, match=r"images\[1\] \(000000000285.jpg\): image file not found"):
-        load_coco(path)
-    collection, report = load_coco(path, skip_missing=True)
+        load("coco", path)
+    collection, report = load("coco", path, skip_missing=True)
     assert [len(s.annotations) for s in collection] == [3, 0]
     assert report["skipped"]["missing"] == 1
 
@@ -254,7 +254,7 @@ def _with(tmp_path: Path, change) -> Path:
         ),
         (
             lambda d: d["images"][2].update(file_name="../x.jpg"),
-            r"images\[2\]: file_name '../x.jpg' leaves the images folder",
+            r"images\[2\]: image name '../x.jpg' would leave the image folder",
         ),
         (lambda d: d["images"][1].update(id=139), r"images\[1\]: image id 139 is given twice"),
         (
@@ -267,18 +267,18 @@ def _with(tmp_path: Path, change) -> Path:
 def test_bad_input_names_the_file_and_the_item(tmp_path, change, message):
     path = _with(tmp_path, change)
     with pytest.raises(FormatError, match=message):
-        load_coco(path, images_dir=DATA / "val2017")
+        load("coco", path, images_dir=DATA / "val2017")
 
 
 def test_invalid_json_is_one_line_naming_the_file(tmp_path):
     path = tmp_path / "cut.json"
     path.write_bytes(INSTANCES.read_bytes()[:2000])
     with pytest.raises(FormatError) as error:
-        load_coco(path, images_dir=DATA / "val2017")
+        load("coco", path, images_dir=DATA / "val2017")
     assert str(error.value) == f"{path}: invalid JSON: parse error: premature EOF"
     path.write_text("[1, 2]")
     with pytest.raises(FormatError, match="the top level must be an object, got array"):
-        load_coco(path)
+        load("coco", path)
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,7 @@ def test_members_are_found_in_any_order(tmp_path, order):
     data = json.loads(INSTANCES.read_text())
     path = tmp_path / "instances.json"
     path.write_text(json.dumps({k: data[k] for k in order}))
-    collection, report = load_coco(path, images_dir=DATA / "val2017")
+    collection, report = load("coco", path, images_dir=DATA / "val2017")
     assert collection.categories.names == ["person", "dog", "bed"]
     assert [len(s.annotations) for s in collection] == [3, 3, 0]
     assert report["annotations"] == 6

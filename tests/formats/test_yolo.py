@@ -14,14 +14,15 @@ from hypothesis import strategies as st
 from mira.core import Annotation, Categories, Label, Scene, SceneCollection
 from mira.core.image import encode_image
 from mira.errors import FormatError, ImageError, ValidationError
-from mira.formats.yolo import label_path, load_yolo
+from mira.formats.interchange import load
+from mira.formats.yolo import label_path
 from tests.conftest import make_image
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "yolo"
 
 
 def test_the_hand_written_detect_dataset():
-    collection, report = load_yolo(DATA / "detect" / "data.yaml")
+    collection, report = load("yolo", DATA / "detect" / "data.yaml")
     assert collection.categories.names == ["person", "bicycle", "car"]
     assert [s.metadata["yolo"] for s in collection] == [
         {"part": "train", "file": "000000000009.jpg"},
@@ -41,7 +42,7 @@ def test_the_hand_written_detect_dataset():
 
 
 def test_the_hand_written_segment_dataset_and_a_names_list():
-    collection, report = load_yolo(DATA / "segment", part="train")
+    collection, report = load("yolo", DATA / "segment", part="train")
     assert collection.categories.names == ["person", "car"]
     pentagon = collection[1].annotations[0]  # 50x40 PNG
     assert pentagon.points.tolist() == [
@@ -66,8 +67,8 @@ def test_txt_lists_a_validation_key_and_missing_images(tmp_path):
     (root / "val.txt").write_text("./images/val/000000000030.jpg\n./images/val/gone.jpg\n")
     (root / "data.yaml").write_text("train: images/train\nvalidation: val.txt\nnames: [a, b, c]\n")
     with pytest.raises(ImageError, match=r"val.txt: line 2: image file not found: .*gone.jpg"):
-        list(load_yolo(root)[0])
-    collection, report = load_yolo(root, part="val", skip_missing=True)
+        list(load("yolo", root)[0])
+    collection, report = load("yolo", root, part="val", skip_missing=True)
     assert [s.metadata["yolo"] for s in collection] == [{"part": "val", "file": "000000000030.jpg"}]
     assert report["skipped"]["missing"] == 1
 
@@ -82,7 +83,7 @@ def test_pose_rows_give_boxes_and_count_keypoints(tmp_path):
         "0 0.5 0.5 0.25 0.25 0.1 0.2 2 0.3 0.4 1\n"
     )
     (root / "labels" / "train" / "000000000009.txt").write_text("")
-    collection, report = load_yolo(root)
+    collection, report = load("yolo", root)
     assert collection[1].annotations[0].x1y1x2y2() == (18.0, 24.0, 30.0, 40.0)
     assert report["unsupported"] == {"keypoints": 2}
 
@@ -117,7 +118,7 @@ def test_a_bad_row_names_the_label_file_and_line(tmp_path, row, message):
     root = _dataset_with_row(tmp_path, row)
     label = root / "labels" / "train" / "000000000009.txt"
     with pytest.raises(FormatError) as error:
-        load_yolo(root)
+        load("yolo", root)
     assert str(error.value) == f"{label}: {message}"
 
 
@@ -145,12 +146,12 @@ def test_a_bad_data_yaml_is_one_clear_error(tmp_path, yaml, error, message):
     shutil.copytree(DATA / "detect", root)
     (root / "data.yaml").write_text(yaml)
     with pytest.raises(error, match=message):
-        load_yolo(root / "data.yaml")
+        load("yolo", root / "data.yaml")
 
 
 def test_an_unknown_part_is_a_validation_error():
     with pytest.raises(ValidationError, match="has no part 'test'"):
-        load_yolo(DATA / "detect", part="test")
+        load("yolo", DATA / "detect", part="test")
 
 
 def test_export_detect_writes_what_ultralytics_reads(tmp_path):
