@@ -9,7 +9,7 @@ its scene key. A taken id or name is never reused within a file; each one change
 counted under ``ids_changed``. Metadata outside ``coco`` is not written (it would mix
 with COCO's own fields). Categories used only by image-level labels are not
 written (COCO has no image labels: labels and mask regions are counted under
-``unsupported``). Every part's file has the same categories, in category order.
+``not_written``). Every part's file has the same categories, in category order.
 
 Each part's images and annotations are written to temporary files as scenes come, and the
 JSON is put together at the end, when every category id is known.
@@ -83,7 +83,7 @@ class Exporter(DatasetFolder):
         self, out_dir: Any, *, images: str = "copy", force: bool = False, inputs: Any = ()
     ):
         super().__init__(out_dir, images=images, force=force, inputs=inputs)
-        self.report["unsupported"] = {"labels": 0, "mask_regions": 0}
+        self.report["not_written"] = {"labels": 0, "masks": 0}
         self.report["ids_changed"] = {"images": 0, "annotations": 0, "categories": 0}
         self._category_index: dict[str, int] = {}
         self._category_entries: dict[str, dict[str, Any]] = {}
@@ -125,8 +125,8 @@ class Exporter(DatasetFolder):
             self._write_object(group, files, image_id, (width, height), where)
         for label in scene.labels:
             self._used["labels"].add(label.category.name)
-        self.report["unsupported"]["labels"] += len(scene.labels)
-        self.report["unsupported"]["mask_regions"] += len(scene.masks)
+        self.report["not_written"]["labels"] += len(scene.labels)
+        self.report["not_written"]["masks"] += len(scene.masks)
 
     def _write_object(
         self, group: list[Any], files: _PartFiles, image_id: int, size: tuple[int, int], where: str

@@ -350,7 +350,7 @@ class Exporter(DatasetFolder):
         super().__init__(out_dir, images=images, force=force, inputs=inputs)
         self.task = task
         self.report["task"] = task
-        self.report["unsupported"] = {"labels": 0, "mask_regions": 0}
+        self.report["not_written"] = {"labels": 0, "masks": 0}
         self._classes: dict[str, int] = {}
         self._used: dict[str, set[str]] = {"annotations": set(), "labels": set()}
         self._names: dict[str, ExportNames] = {}
@@ -368,8 +368,8 @@ class Exporter(DatasetFolder):
         self.write_file(f"labels/{part}/{stem_of(name)}.txt", "".join(rows).encode())
         for label in scene.labels:
             self._used["labels"].add(label.category.name)
-        self.report["unsupported"]["labels"] += len(scene.labels)
-        self.report["unsupported"]["mask_regions"] += len(scene.masks)
+        self.report["not_written"]["labels"] += len(scene.labels)
+        self.report["not_written"]["masks"] += len(scene.masks)
 
     def _row(self, annotation: Annotation, width: int, height: int) -> str:
         self._used["annotations"].add(annotation.category.name)

@@ -183,7 +183,7 @@ def test_scenes_from_elsewhere_get_ids_names_and_only_detection_classes(tmp_path
     assert written["annotations"][0]["segmentation"] == []  # a box has no mask
     assert written["annotations"][1]["score"] == 0.25
     assert "é" not in written["annotations"][1]  # only the metadata under "coco" is written
-    assert report["unsupported"] == {"labels": 1, "mask_regions": 1}
+    assert report["not_written"] == {"labels": 1, "masks": 1}
 
 
 def test_taken_ids_and_names_are_never_reused(tmp_path):

@@ -190,7 +190,7 @@ def test_label_only_categories_are_no_classes_and_classes_are_renumbered(tmp_pat
     rows = (tmp_path / "out" / "labels" / "train" / "000000.txt").read_text().splitlines()
     assert [row.split()[0] for row in rows] == ["0", "1"]  # dog, cat
     assert "names:\n  0: dog\n  1: cat\n" in (tmp_path / "out" / "data.yaml").read_text()
-    assert report["unsupported"] == {"labels": 1, "mask_regions": 1}
+    assert report["not_written"] == {"labels": 1, "masks": 1}
 
 
 def test_globox_reads_the_same_boxes(tmp_path):
