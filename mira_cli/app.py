@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mira import __version__
-from mira.errors import MiraError
+from mira.errors import MiraError, OptionError
 from mira_cli import output
 
 app = typer.Typer(
@@ -35,7 +35,11 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "merge": "merge",
+    "filter": "filter",
+    "remap": "remap",
     "evaluate": "evaluate",
+    "fingerprint": "fingerprint",
 }
 
 
@@ -72,6 +76,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
+    except OptionError as exc:  # an option value this input cannot honour: a usage error
+        _fail(str(exc), exc, code=2)
     except MiraError as exc:
         _fail(str(exc), exc)
     except OSError as exc:
@@ -79,8 +85,8 @@ def main() -> None:
         _fail(f"{where}{exc.strerror or exc}", exc)
 
 
-def _fail(message: str, exc: BaseException) -> None:
+def _fail(message: str, exc: BaseException, code: int = 1) -> None:
     if output.settings.verbose:
         traceback.print_exception(exc)
     output.error(message)
-    sys.exit(1)
+    sys.exit(code)

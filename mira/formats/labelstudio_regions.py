@@ -159,18 +159,23 @@ def _brush(value: dict[str, Any], result: Any, size: Size, at: str) -> list[dict
 _SHAPES = {"rectanglelabels": _rectangle, "polygonlabels": _polygon, "brushlabels": _brush}
 
 
-def percent(pixels: float, size: int, start: float = 0.0) -> float:
+def percent(pixels: float, size: int, start: float | None = None) -> float:
     """The percentage p of `size` for which ``start + p * size / 100`` is exactly `pixels`
     (the reader's sum), when one is within a few floats of the quotient; else the
-    quotient. ``start`` is a rectangle's left (top) edge when p is its width (height)."""
-    guess = (pixels - start) * 100 / size
+    quotient. With ``start`` (a rectangle's left or top edge as the reader computes it) p
+    is its width or height, never negative: when that edge rounds past `pixels` (a box of
+    no width), p is 0."""
+    offset = 0.0 if start is None else start
+    guess = (pixels - offset) * 100 / size
     candidates = [guess]
     for direction in (math.inf, -math.inf):
         value = guess
         for _ in range(4):
             value = math.nextafter(value, direction)
             candidates.append(value)
-    return next((p for p in candidates if start + p * size / 100 == pixels), guess)
+    if start is not None:
+        candidates = [p for p in candidates if p >= 0] or [0.0]
+    return next((p for p in candidates if offset + p * size / 100 == pixels), candidates[0])
 
 
 def scene_results(scene: Any, report: dict[str, Any]) -> list[dict[str, Any]]:

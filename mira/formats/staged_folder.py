@@ -1,4 +1,5 @@
-"""An output folder built beside its target and renamed into place only when complete."""
+"""An output folder built beside its target and renamed into place only when complete (or,
+for a URL, built locally and uploaded when complete)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mira.errors import OutputError
+from mira.formats import storage
 
 
 class StagedDirectory:
@@ -17,12 +19,20 @@ class StagedDirectory:
 
     An existing non-empty target is refused without `force`; a target that is, or holds, one
     of `inputs` is refused even with it. On any error (or Ctrl-C) the staging folder goes.
+    A URL target is staged in the local temporary folder and uploaded on success (see
+    `storage.publish_folder`).
     """
 
     def __init__(
         self, target: str | os.PathLike[str], force: bool = False, inputs: Iterable[Any] = ()
     ):
-        self.target = Path(target)
+        text = storage.local_path(os.fspath(target))
+        self.url = text if storage.is_url(text) else None
+        self.path: Path | None = None
+        if self.url is not None:
+            storage.check_folder(self.url, inputs, force)
+            return
+        self.target = Path(text)
         where = self.target.resolve()
         for item in inputs:
             text = os.fspath(item)
@@ -37,9 +47,11 @@ class StagedDirectory:
             empty = self.target.is_dir() and not any(self.target.iterdir())
             if not empty and not force:
                 raise OutputError(f"{target}: already exists (use --force to replace it)")
-        self.path: Path | None = None
 
     def __enter__(self) -> Path:
+        if self.url is not None:
+            self.path = Path(tempfile.mkdtemp(prefix=".mira-folder-", suffix=".part"))
+            return self.path
         self.target.parent.mkdir(parents=True, exist_ok=True)
         name = self.target.name
         self.path = Path(
@@ -52,6 +64,13 @@ class StagedDirectory:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         assert self.path is not None
+        if self.url is not None:
+            try:
+                if exc_type is None:
+                    storage.publish_folder(self.path, self.url)
+            finally:
+                shutil.rmtree(self.path, ignore_errors=True)
+            return
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             return

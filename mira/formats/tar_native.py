@@ -11,9 +11,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
+from mira.core.fingerprint import Fingerprint
 from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
@@ -44,6 +46,11 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
     return text.encode("utf-8")
+
+
+def dump_record(record: dict[str, Any]) -> bytes:
+    """The bytes of a record given as a dict (e.g. a parsed one, edited)."""
+    return _dump(record, f"scene {record.get('key')}")
 
 
 def _points(array: np.ndarray) -> list[list[float]]:
@@ -78,14 +85,16 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
         ],
         "metadata": scene.metadata,
     }
+    fingerprint = scene.image_source.fingerprint
+    if fingerprint is not None:  # optional: records without one stay as they were
+        record["fingerprint"] = fingerprint.to_record()
     return _dump(record, f"scene {key}")
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"{token} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one for all records
+#: One for all records. msgspec reads a record in about half the time `json` takes and gives
+#: the same values, integers of any size included (orjson, nearly as fast, turns an integer
+#: past 64 bits into a float); NaN and Infinity are not JSON to it either.
+_DECODER = msgspec.json.Decoder()
 
 
 def _number(value: Any) -> float:
@@ -105,8 +114,8 @@ def _number(value: Any) -> float:
 def parse_record(data: bytes, where: str) -> dict[str, Any]:
     """The JSON record as a dict, with its format and version checked."""
     try:
-        record = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        record = _DECODER.decode(data)
+    except msgspec.DecodeError as exc:  # malformed, not UTF-8, or a number out of range
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
         raise FormatError(f"{where}: not a mira scene record (missing format {FORMAT_NAME!r})")
@@ -187,9 +196,12 @@ def scene_from_record(
                 )
             except (MiraError, KeyError, TypeError, ValueError) as exc:
                 raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
+        source = image((int(record["width"]), int(record["height"])))
+        if "fingerprint" in record:
+            source = source.with_fingerprint(Fingerprint.from_record(record["fingerprint"], where))
         return Scene(
             categories,
-            image((int(record["width"]), int(record["height"]))),
+            source,
             annotations=annotations,
             metadata=record["metadata"],
             masks=record["masks"],

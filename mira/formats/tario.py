@@ -19,6 +19,7 @@ from typing import IO, NamedTuple
 
 from mira.core.file_range import FileRange, OpenFile, read_exactly
 from mira.errors import FormatError, OutputError
+from mira.formats import storage
 from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
 
 PathLike = str | os.PathLike[str]
@@ -27,13 +28,16 @@ _GLOB_CHARS = set("*?[")
 
 
 def expand_inputs(paths: PathLike | Sequence[PathLike]) -> list[str]:
-    """Turn one path, a glob, "-" or a list of them into a list of concrete inputs."""
+    """Turn one path, a glob, "-" or a list of them into a list of concrete inputs (URLs,
+    and globs of them, too: see `storage`)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     result: list[str] = []
     for path in paths:
-        text = os.fspath(path)
-        if text != STDIO and not os.path.exists(text) and _GLOB_CHARS & set(text):
+        text = storage.local_path(os.fspath(path))
+        if storage.is_url(text):
+            result.extend(storage.expand(text))
+        elif text != STDIO and not os.path.exists(text) and _GLOB_CHARS & set(text):
             matches = sorted(glob.glob(text))
             if not matches:
                 raise FormatError(f"{text}: no file matches this pattern")
@@ -79,6 +83,8 @@ class MemberGroup:
 
 
 def _safe_name(source: str, name: str) -> str:
+    if name and "/" not in name and "\\" not in name and name != "..":
+        return name  # what normpath would give, at a fraction of its cost
     normalised = posixpath.normpath(name.replace("\\", "/"))
     if name.startswith("/") or normalised.startswith("../") or normalised == "..":
         raise FormatError(f"{source}: member {name!r} has an unsafe path (absolute or '..')")
@@ -87,6 +93,9 @@ def _safe_name(source: str, name: str) -> str:
 
 def split_member_name(name: str) -> tuple[str, str]:
     """WebDataset convention: the key is the path up to the first dot of the base name."""
+    if "/" not in name:
+        stem, _, extension = name.partition(".")
+        return stem, extension
     folder, base = posixpath.split(name)
     stem, _, extension = base.partition(".")
     return posixpath.join(folder, stem) if folder else stem, extension
@@ -113,14 +122,35 @@ class _Member(NamedTuple):
     kind: str  # "file", "directory" or "other"
     offset: int | None  # where the data lies, in an uncompressed regular file
     size: int
-    read: Callable[[], bytes]
+    read: Callable[[], bytes] | None  # None: the data lies at `offset` of the open file
     head: bytes = b""  # the start of the data, when it came with the header
+
+    def data(self, fd: int | None) -> bytes:
+        if len(self.head) == self.size:
+            return self.head
+        if self.read is None:
+            assert fd is not None and self.offset is not None
+            return read_exactly(fd, self.offset, self.size)
+        return self.read()
 
 
 def _open_input(path: str) -> tuple[Iterator[_Member], Callable[[], None], int | None]:
     """The members of one input, how to close it, and its descriptor when members have an
     offset: a regular uncompressed tarball is walked by `tar_headers`; stdin, pipes and
-    compressed files by tarfile."""
+    compressed files and URLs (streamed, see `storage.open_input`) by tarfile."""
+    if storage.is_url(path):
+        stream = storage.open_input(path)
+        try:
+            archive = _open_tarfile(stream, path, seekable=False)
+        except BaseException:
+            stream.close()
+            raise
+
+        def close_stream() -> None:
+            archive.close()
+            stream.close()
+
+        return _tarfile_members(archive, path), close_stream, None
     if path == STDIO:
         archive = _open_tarfile(sys.stdin.buffer, "<stdin>", seekable=False)
         return _tarfile_members(archive, "<stdin>"), archive.close, None
@@ -154,14 +184,10 @@ def _open_input(path: str) -> tuple[Iterator[_Member], Callable[[], None], int |
 
 
 def _file_members(fd: int, source: str, end: int) -> Iterator[_Member]:
-    for entry in iter_entries(fd):
-        if entry.offset + entry.size > end:
-            raise FormatError(f"{source}: member {entry.name!r} is truncated")
-        if len(entry.head) == entry.size:
-            read: Callable[[], bytes] = functools.partial(bytes, entry.head)
-        else:
-            read = functools.partial(read_exactly, fd, entry.offset, entry.size)
-        yield _Member(entry.name, entry.kind, entry.offset, entry.size, read, entry.head)
+    for name, kind, offset, size, head in iter_entries(fd):
+        if offset + size > end:
+            raise FormatError(f"{source}: member {name!r} is truncated")
+        yield _Member(name, kind, offset, size, None, head)
 
 
 def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.TarFile:
@@ -204,17 +230,19 @@ def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
     members, close, fd = _open_input(path)
     opened: OpenFile | None = None
     group: MemberGroup | None = None
-    last = "the start"
+    last: str | None = None  # the last member's name
     try:
         while True:
             try:
                 member = next(members, None)
-            except TruncatedTar:
-                raise FormatError(f"{source}: truncated tarball: it ends after {last}") from None
             except CorruptTar as exc:
-                raise FormatError(
-                    f"{source}: truncated or corrupt tarball after {last} ({exc})"
-                ) from None
+                after = "the start" if last is None else f"member {last!r}"
+                problem = (
+                    f"truncated tarball: it ends after {after}"
+                    if isinstance(exc, TruncatedTar)
+                    else f"truncated or corrupt tarball after {after} ({exc})"
+                )
+                raise FormatError(f"{source}: {problem}") from None
             if member is None:
                 break
             name = _safe_name(source, member.name)
@@ -239,11 +267,11 @@ def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
                 )
             else:
                 try:
-                    group.members[extension] = member.read()
+                    group.members[extension] = member.data(fd)
                 except (tarfile.TarError, OSError, EOFError) as exc:
                     raise FormatError(f"{source}: member {name!r} is truncated ({exc})") from None
             group.names[extension] = name
-            last = f"member {name!r}"
+            last = name
         if group is not None:
             yield group
     finally:
@@ -280,7 +308,9 @@ def is_stream(path: str) -> bool:
 
 def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False) -> None:
     """Refuse to replace an input (even with force) or an existing file (without force);
-    a device or pipe is written to as it is (see `is_stream`)."""
+    a device or pipe is written to as it is (see `is_stream`); a URL is checked by `storage`."""
+    if storage.is_url(path):
+        return storage.check_output(path, inputs, force)
     if is_stream(path):
         return
     for item in inputs:

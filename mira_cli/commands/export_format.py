@@ -11,10 +11,9 @@ from mira_cli.options import (
     ForceOpt,
     InputArg,
     JsonOpt,
-    not_an_option,
-    spreading_command,
     usage_check,
 )
+from mira_cli.spread import SpreadCommand
 
 ExportFormat = Enum("ExportFormat", {name: name for name in EXPORTS}, type=str)  # type: ignore[misc]
 
@@ -38,8 +37,15 @@ PartsOpt = Annotated[
         "data-train.tar → train).",
     ),
 ]
-#: `--parts train val test` takes its names after one flag.
-COMMAND_CLASS = spreading_command({"--parts": not_an_option})
+
+
+class ExportCommand(SpreadCommand):
+    """Lets `--parts train val test` take its names after one flag."""
+
+    accepts = {"--parts": lambda token, _taken: not token.startswith("-")}
+
+
+COMMAND_CLASS = ExportCommand
 
 
 class PreAnnotations(str, Enum):

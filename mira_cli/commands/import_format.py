@@ -8,8 +8,11 @@ import typer
 from mira.formats.interchange import IMPORTS
 from mira_cli import output
 from mira_cli.options import (
+    FingerprintOpt,
     ForceOpt,
+    JobsOpt,
     JsonOpt,
+    KeyPrefixOpt,
     OutputOpt,
     ShardSizeOpt,
     TarFormat,
@@ -40,12 +43,6 @@ ImagesDirOpt = Annotated[
 ]
 SkipMissingOpt = Annotated[
     bool, typer.Option("--skip-missing", help="Skip (and count) scenes whose image is missing.")
-]
-KeyPrefixOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--key-prefix", metavar="P", help="Put P in front of every scene key (000000 → P000000)."
-    ),
 ]
 LabelKeyOpt = Annotated[
     str | None,
@@ -101,12 +98,6 @@ PartOpt = Annotated[
 ]
 
 
-def _key_prefix(value: str | None) -> str | None:
-    from mira.ops.scene_keys import check_key_prefix
-
-    return usage_check(lambda: check_key_prefix(value), "--key-prefix") or None
-
-
 def run(
     source_format: FormatArg,
     source: SourceArg,
@@ -120,6 +111,8 @@ def run(
     image_set: ImageSetOpt = None,
     pre_annotations: PreAnnotationsOpt = None,
     image_key: ImageKeyOpt = None,
+    fingerprint: FingerprintOpt = False,
+    jobs: JobsOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -158,7 +151,9 @@ def run(
         out,
         images_dir=images_dir,
         skip_missing=skip_missing,
-        key_prefix=_key_prefix(key_prefix),
+        key_prefix=key_prefix,
+        fingerprint=fingerprint,
+        jobs=jobs,
         force=force,
         progress=output.progress,
         **writer_options(tar_format, shard_size),

@@ -407,3 +407,11 @@ def test_a_malformed_task_fails_before_any_scene(tmp_path):
         FormatError, match=r"task 0 \(id 7\): predictions\[0\].result must be a list"
     ):
         iter_labelstudio(path, pre_annotations="predictions")
+
+
+def test_a_box_of_no_height_whose_top_edge_rounds_up_exports_height_zero():
+    # 5 px of 30 is 16.666...%, which reads back as 5.000000000000001: the height of the
+    # box (5 to 5) would be a hair below zero, which the reader refuses
+    y = percent(5.0, 30)
+    assert y * 30 / 100 > 5.0
+    assert percent(5.0, 30, y * 30 / 100) == 0.0
