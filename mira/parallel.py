@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -61,9 +65,39 @@ def _pass_ranges_by_reference() -> None:
     )
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     _set_opencv_threads(1)
     _pass_ranges_by_reference()
+    # Ctrl-C, SIGTERM and SIGHUP sent to the whole process group are for the parent, which
+    # ends the pool in order (after the tasks running now); a worker dying at once would
+    # only print a traceback and break the pool.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="mira-parent", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when `parent` ends, even by SIGKILL: the pool's workers wait for
+    tasks forever, and keep the forkserver and the resource tracker alive with them."""
+    try:
+        handle: int | None = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or before 5.3)
+        handle = None
+    if handle is not None:
+        waiting = select.poll()
+        waiting.register(handle, select.POLLIN)
+        waiting.poll()
+        os._exit(1)
+    while True:  # look once a second
+        time.sleep(1)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # alive, though not ours to signal
+            pass
 
 
 def ordered_map(
@@ -89,7 +123,13 @@ def ordered_map(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     _pass_ranges_by_reference()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+    owner = threading.current_thread()
     window: deque[Future[R]] = deque()
     try:
         for item in items:
@@ -99,4 +139,6 @@ def ordered_map(
         while window:
             yield window.popleft().result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # A generator left to the garbage collector may be closed in the pool's own
+        # thread, which cannot wait for itself.
+        pool.shutdown(wait=threading.current_thread() is owner, cancel_futures=True)

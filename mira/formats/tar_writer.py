@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from mira.core.file_range import FileRange, OpenFile
 from mira.errors import FormatError, OutputError
 from mira.formats import tar_copier
 from mira.formats.tario import STDIO
+from mira.formats.temporaries import temporary_file
 
 # A ustar header for a regular file with mode 0644, owner 0:0 and mtime 0, split around its
 # two variable fields (name, size) and its checksum. Byte for byte what tarfile writes for
@@ -58,7 +58,8 @@ def _pax_header(name: str, size: int) -> bytes:
 
 
 class AtomicTar:
-    """A tar being written: to a temporary file beside the target, renamed on commit.
+    """A tar being written: to a temporary file beside the target (see `temporaries`, which
+    also creates missing parent folders), renamed on commit.
 
     Members are written directly (header, data, padding) through one buffer; a member left
     in another file (`FileRange`) is copied by the kernel (copy_file_range, else sendfile),
@@ -81,10 +82,7 @@ class AtomicTar:
             sys.stdout.buffer.flush()
             fd = sys.stdout.buffer.fileno()
         else:
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, self._temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
-            )
+            fd, self._temp = temporary_file(path)
         self._fd = fd
         self._writer: _WriteBehind | _CopyProcess | None = None
         self._finished = False
@@ -199,7 +197,10 @@ class _WriteBehind:
         if self._error is not None:
             error, self._error = self._error, None
             self._stopped = True
-            raise error
+            try:
+                raise error
+            finally:
+                del error  # else this frame and the error's traceback keep each other alive
 
     def _run(self) -> None:
         while (piece := self._pieces.get()) is not None:

@@ -20,6 +20,7 @@ from typing import IO, NamedTuple
 from mira.core.file_range import FileRange, OpenFile, read_exactly
 from mira.errors import FormatError, OutputError
 from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
+from mira.formats.temporaries import check_folder
 
 PathLike = str | os.PathLike[str]
 STDIO = "-"
@@ -267,7 +268,8 @@ def same_file(a: str, b: str) -> bool:
 
 
 def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False) -> None:
-    """Refuse to replace an input (even with force) or an existing file (without force)."""
+    """Refuse to replace an input (even with force) or an existing file (without force), or
+    a path whose missing folders could not be created (they are, when writing starts)."""
     if path == STDIO:
         return
     for item in inputs:
@@ -278,6 +280,4 @@ def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False
         raise OutputError(f"{path}: is a directory; give a tarball file name")
     if os.path.exists(path) and not force:
         raise OutputError(f"{path}: already exists (use --force to overwrite)")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise OutputError(f"{path}: folder {parent} does not exist")
+    check_folder(path)

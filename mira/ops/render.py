@@ -17,7 +17,6 @@ import itertools
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mira.errors import MiraError, OutputError, ValidationError
+from mira.formats.temporaries import REPLACED, check_folder, temporary_folder
 from mira.ops.colors import RGB, ColormapLike, ColorResolver
 
 #: matplotlib's relative font sizes (of a 10 pt base), so `fontsize="x-large"` means 14.4 pt.
@@ -320,7 +320,8 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -
 
 
 class StagedDirectory:
-    """An output folder built in a hidden temporary folder beside it and renamed on success.
+    """An output folder built in a temporary folder beside it (see `temporaries`, which also
+    creates missing parent folders) and renamed on success.
 
     An existing non-empty target is refused without `force`; a target that is, or holds, one
     of `inputs` is refused even with it. On any error (or Ctrl-C) the staging folder goes.
@@ -344,14 +345,11 @@ class StagedDirectory:
             empty = self.target.is_dir() and not any(self.target.iterdir())
             if not empty and not force:
                 raise OutputError(f"{target}: already exists (use --force to replace it)")
+        check_folder(self.target)
         self.path: Path | None = None
 
     def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        name = self.target.name
-        self.path = Path(
-            tempfile.mkdtemp(dir=self.target.parent, prefix=f".{name}.", suffix=".part")
-        )
+        self.path = temporary_folder(self.target)
         umask = os.umask(0o022)  # mkdtemp makes a private folder: give it the usual mode
         os.umask(umask)
         os.chmod(self.path, 0o777 & ~umask)
@@ -364,12 +362,8 @@ class StagedDirectory:
             return
         old = None
         if self.target.exists() or self.target.is_symlink():
-            old = Path(
-                tempfile.mkdtemp(
-                    dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".old"
-                )
-            )
-            os.replace(self.target, old / "replaced")
+            old = temporary_folder(self.target, kind="old")
+            os.replace(self.target, old / REPLACED)
         os.replace(self.path, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mira.errors import FormatError, OutputError, ValidationError
+from mira.errors import FormatError, ValidationError
 from mira.ops._partition import largest_remainder, partition
 from mira.ops.keys import REQUIRED, Key, hashable, parse_key
 
@@ -222,8 +222,6 @@ def output_paths(paths: list[str], names: list[str], out_dir: str | None) -> lis
             stem = re.sub(r"-\d+$", "", stem)
         folder = os.path.dirname(paths[0])
     folder = folder if out_dir is None else out_dir
-    if out_dir is not None and not os.path.isdir(out_dir):
-        raise OutputError(f"{out_dir}: output folder does not exist")
     return [os.path.join(folder, f"{stem}-{name}.tar") for name in names]
 
 
@@ -240,13 +238,15 @@ def _readable(paths: list[str], stdin: str) -> Iterator[list[str]]:
     if stdin not in paths:
         yield paths
         return
-    handle = tempfile.NamedTemporaryFile(prefix="mira-split-", suffix=".tar", delete=False)
+    from mira.formats.temporaries import temporary_file
+
+    fd, name = temporary_file(os.path.join(tempfile.gettempdir(), "mira-split-stdin.tar"))
     try:
-        with handle:
+        with open(fd, "wb") as handle:
             shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
-        yield [handle.name if p == stdin else p for p in paths]
+        yield [name if p == stdin else p for p in paths]
     finally:
-        os.unlink(handle.name)
+        os.unlink(name)
 
 
 def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], missing: Any):

@@ -167,8 +167,13 @@ def test_missing_metadata_can_be_given_a_value(mira, tmp_path):
             "scene 000000: metadata.video is 'v0', which is not a part name (train, test)",
         ),
         (
-            ["--sizes", "0.5", "0.5", "--out-dir", "nowhere"],
-            "nowhere: output folder does not exist",
+            ["--sizes", "0.5", "0.5", "--out-dir", "data.tar"],
+            "data.tar/data-train.tar: data.tar is not a folder",
+        ),
+        (
+            ["--sizes", "0.5", "0.5", "--out-dir", "data.tar/parts"],
+            "data.tar/parts/data-train.tar: cannot create folder data.tar/parts: "
+            "data.tar is not a folder",
         ),
     ],
 )
