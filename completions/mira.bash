@@ -34,7 +34,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -48,7 +48,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -62,7 +62,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -77,7 +77,7 @@ _mira() {
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -91,7 +91,7 @@ _mira() {
                 -j|--jobs) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --force --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -110,7 +110,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -120,7 +120,7 @@ _mira() {
                 --by) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--json --by -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--json --by -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -138,7 +138,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -27,6 +27,8 @@ complete -c mira -n '__fish_seen_subcommand_from augment' -l force -d 'Overwrite
 complete -c mira -n '__fish_seen_subcommand_from augment' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from augment' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from augment' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -F
 
@@ -37,6 +39,8 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -l force -d 'Overwrite 
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
 
@@ -48,6 +52,8 @@ complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwr
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -F
 
@@ -59,6 +65,8 @@ complete -c mira -n '__fish_seen_subcommand_from placeholder' -l format -x -a 'n
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -F
 
@@ -71,6 +79,8 @@ complete -c mira -n '__fish_seen_subcommand_from render' -l colormap -r -F -d 'C
 complete -c mira -n '__fish_seen_subcommand_from render' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from render' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from render' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from render' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from render' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from render' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from render' -F
 
@@ -86,11 +96,15 @@ complete -c mira -n '__fish_seen_subcommand_from split' -l force -d 'Overwrite a
 complete -c mira -n '__fish_seen_subcommand_from split' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from split' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from split' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from split' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from split' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from split' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from split' -F
 
 complete -c mira -n '__fish_seen_subcommand_from stats' -l json -d 'Print one JSON document on stdout instead of tables.'
 complete -c mira -n '__fish_seen_subcommand_from stats' -l by -x -d 'Also give the statistics per group: metadata.PATH or categories.'
+complete -c mira -n '__fish_seen_subcommand_from stats' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from stats' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from stats' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from stats' -F
 
@@ -105,5 +119,7 @@ complete -c mira -n '__fish_seen_subcommand_from tile' -l force -d 'Overwrite an
 complete -c mira -n '__fish_seen_subcommand_from tile' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from tile' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from tile' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -F

@@ -11,11 +11,13 @@ _mira_augment() {
         '--min-visibility[Drop annotations with a smaller share of their area left in the image (default\: the pipeline'\''s bbox min_visibility, else 0).]:F: ' \
         '--seed[Random seed; the same seed gives the same output.]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
-        '--quality[JPEG quality for JPEG sources.]:N: ' \
+        '--quality[JPEG quality for JPEG sources.]:Q: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -29,6 +31,8 @@ _mira_dedupe() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -43,6 +47,8 @@ _mira_import_qsl() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PROJECT.json:_files'
 }
@@ -51,12 +57,14 @@ _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
-        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:TEXT: ' \
+        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:COLOUR: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -73,6 +81,8 @@ _mira_render() {
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -91,6 +101,8 @@ _mira_split() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -99,6 +111,8 @@ _mira_stats() {
     _arguments -s \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '--by[Also give the statistics per group\: metadata.PATH or categories.]:KEY: ' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -116,6 +130,8 @@ _mira_tile() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }

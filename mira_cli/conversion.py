@@ -17,6 +17,7 @@ import re
 from enum import Enum
 from typing import Any, get_args, get_origin
 
+from typer import BadParameter
 from typer.core import TyperCommand, TyperGroup
 
 #: Strings that typer (pydantic, lax mode) and Python's int()/float() read the same way.
@@ -25,6 +26,16 @@ _NUMBER = {
     float: re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"),
 }
 _UNSURE = object()
+
+
+def _offending(error: Exception, value: Any) -> Any:
+    """The value typer refused: pydantic's messages do not say it ("Input should be a valid
+    number"); its error details do, down to the item of a list."""
+    details = getattr(error.__cause__, "errors", None)
+    try:
+        return details()[0]["input"] if details else value
+    except (IndexError, KeyError, TypeError):
+        return value
 
 
 class _WithPlainValues:
@@ -58,7 +69,15 @@ class PlainValues:
         result = self.convert(value, ctx)
         if result is _UNSURE:
             param._runtime_param = None  # typer builds its own converter on next use
-            return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+            try:
+                return param.get_runtime_param().coerce(value, param=param, ctx=ctx)
+            except BadParameter as error:
+                offending = repr(_offending(error, value))
+                if offending in error.message:
+                    raise
+                raise BadParameter(
+                    f"{error.message} (got {offending})", ctx=ctx, param=param
+                ) from None
         return result
 
     def convert(self, value: Any, ctx: Any) -> Any:
