@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import select
 import signal
 import threading
@@ -16,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.reduction import ForkingPickler
 from typing import TypeVar
 
 from mira.errors import ValidationError
@@ -54,8 +56,6 @@ def _pass_ranges_by_reference() -> None:
     inode, offset, size) and the receiver reads it itself: the main process would
     otherwise read, pickle and pipe every image it hands out. (Plain pickling still sends
     the bytes, so a pickle kept on disk never depends on the tarball.)"""
-    from multiprocessing.reduction import ForkingPickler
-
     from mira.core.file_range import OpenFile, reopen
     from mira.core.image import ImageSource, restore_image_source
 
@@ -100,6 +100,13 @@ def _exit_with(parent: int) -> None:
             pass
 
 
+def _call(func: Callable[[T], R], task: bytes) -> R:
+    """A worker's task, unpickled here rather than by the pool: an error doing so (its
+    tarball gone meanwhile, see `reopen`) is then this task's error, raised in the parent,
+    instead of the end of the worker and of the whole pool."""
+    return func(pickle.loads(task))
+
+
 def ordered_map(
     func: Callable[[T], R],
     items: Iterable[T],
@@ -133,7 +140,7 @@ def ordered_map(
     window: deque[Future[R]] = deque()
     try:
         for item in items:
-            window.append(pool.submit(func, item))
+            window.append(pool.submit(_call, func, bytes(ForkingPickler.dumps(item))))
             if len(window) >= limit:
                 yield window.popleft().result()
         while window:

@@ -10,7 +10,7 @@ Semantics (compared with the original library's `from_qsl`):
   the scene's ``metadata["labels"][config_name]`` (QSL reserves that key, so it never
   clashes with item metadata).
 * Boxes keep float coordinates (fractions × image size, never rounded); the two corners are
-  ordered so x1 ≤ x2 and y1 ≤ y2; a box without ``pt2`` is a point (pt2 = pt1). Polygons
+  ordered so x1 ≤ x2 and y1 ≤ y2; a box without ``pt2`` is an error naming it. Polygons
   are the points × image size. Masks become one polygon per connected part along pixel
   edges, holes kept (see `mira.formats.qsl_rle`). Annotations come in the original's order:
   boxes, then masks, then polygons; a region with several label values gives one
@@ -94,6 +94,8 @@ def _read_project(path: str) -> dict[str, Any]:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise FormatError(f"{path}: invalid JSON: nested too deeply") from None
     if not isinstance(project, dict):
         raise FormatError(f"{path}: not a QSL project: the top level must be an object")
     if not isinstance(project.get("items"), list):
@@ -363,8 +365,8 @@ def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: b
     """The item's image, unread; its size from the header (decoding only as a fallback)."""
     from mira.core.image_header import read_dimensions, read_file_dimensions
 
-    if not isinstance(target, str) or not target:
-        raise FormatError(f"{where}: target must be a non-empty string")
+    if not isinstance(target, str) or not target or "\0" in target:
+        raise FormatError(f"{where}: target must be a non-empty string without NUL characters")
     if target.startswith("data:"):
         data = _data_uri(target, where)
         return ImageSource.from_bytes(data, name=where, dimensions=read_dimensions(data))

@@ -111,6 +111,8 @@ def parse_record(data: bytes, where: str) -> dict[str, Any]:
         record = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise FormatError(f"{where}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
         raise FormatError(f"{where}: not a mira scene record (missing format {FORMAT_NAME!r})")
     if record.get("version") != FORMAT_VERSION:

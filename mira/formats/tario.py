@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import glob
+import lzma
 import os
 import posixpath
 import stat
 import sys
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
@@ -174,16 +176,41 @@ def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.Tar
     mode = "r:*" if seekable else "r|*"
     try:
         return tarfile.open(fileobj=handle, mode=mode, tarinfo=_EndCheckingTarInfo)
-    except tarfile.TarError as exc:
-        raise FormatError(f"{source}: not a tarball ({exc})") from None
+    except _DAMAGED:
+        pass
+    compression = _compression(os.pread(handle.fileno(), 8, 0)) if seekable else None
+    if compression is None:
+        raise FormatError(f"{source}: not a tar archive (gzip, bzip2, xz or plain tar expected)")
+    handle.seek(0)
+    try:  # once more, to say what is wrong with it
+        tarfile.open(fileobj=handle, mode=f"r:{compression}", tarinfo=_EndCheckingTarInfo)
+        reason = "unreadable"
+    except _DAMAGED as exc:
+        reason = str(exc) or type(exc).__name__
+    raise FormatError(f"{source}: {_COMPRESSIONS[compression]} data, but not a tar archive "
+                      f"inside ({reason})")  # fmt: skip
+
+
+#: tarfile's name for a compression → what people call it; and how its data starts.
+_COMPRESSIONS = {"gz": "gzip", "bz2": "bzip2", "xz": "xz"}
+_MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+
+
+def _compression(start: bytes) -> str | None:
+    return next((name for magic, name in _MAGIC.items() if start.startswith(magic)), None)
+
+
+#: What reading a compressed tarball raises on damaged data, besides tarfile's own errors
+#: (gzip: zlib.error, BadGzipFile; bzip2: OSError; xz: LZMAError; any: EOFError).
+_DAMAGED = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
 def _tarfile_members(archive: tarfile.TarFile, source: str) -> Iterator[_Member]:
     while True:
         try:
             member = archive.next()
-        except tarfile.TarError as exc:
-            raise CorruptTar(str(exc)) from None
+        except _DAMAGED as exc:
+            raise CorruptTar(str(exc) or type(exc).__name__) from None
         if member is None:
             if not getattr(archive, "mira_clean_end", False):
                 raise TruncatedTar("no end-of-archive block")
@@ -241,7 +268,7 @@ def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
             else:
                 try:
                     group.members[extension] = member.read()
-                except (tarfile.TarError, OSError, EOFError) as exc:
+                except _DAMAGED as exc:
                     raise FormatError(f"{source}: member {name!r} is truncated ({exc})") from None
             group.names[extension] = name
             last = f"member {name!r}"

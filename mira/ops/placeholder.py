@@ -5,8 +5,9 @@ The original image is never decoded: the size comes from the record (or the file
 
 - Background: 255 (white) by default, or any grey level / RGB colour.
 - Colours: the colormap's (category → ``[r, g, b]`` or ``"#rrggbb"``), else distinct
-  defaults per category position (`mira.ops.colors`). A category of a scene that the
-  colormap lacks is a ConfigError naming it, raised before anything is written.
+  defaults per category position (`mira.ops.colors`). A category drawn in a scene (one
+  of its annotations') that the colormap lacks is a ConfigError naming it; image-level
+  label categories, never drawn, need no colour.
 - Fills cover the pixels whose centre lies inside the annotation (see `mira.ops.render`),
   in annotation order, later ones on top. Output images are PNG.
 - Masks: kept on the scene, as in the original library. The stored PNG is the plain
@@ -56,7 +57,7 @@ def to_placeholder(scene: Any, colormap: ColormapLike = None, background: Any = 
     """`Scene.to_placeholder(colormap)`: the same scene on a blank PNG (see module docstring)."""
     from mira.core.image import ImageSource
 
-    colors = ColorResolver(colormap).colors_for(scene.categories.names)
+    colors = ColorResolver(colormap).for_scene(scene)
     pixels = placeholder_image(scene, colors, parse_background(background))
     return scene.assign(image=ImageSource.from_array(pixels, format="png"))
 
@@ -99,9 +100,9 @@ def save_placeholder(
 
     def tasks() -> Iterable[tuple[Any, Mapping[str, RGB], RGB]]:
         for scene in scenes:
-            colors = resolver.colors_for(scene.categories.names)
-            for name in scene.categories.names:
-                used.setdefault(name, colors[name])
+            colors = resolver.for_scene(scene)
+            for name, color in colors.items():
+                used.setdefault(name, color)
             totals["scenes"] += 1
             totals["annotations"] += len(scene.annotations)
             yield scene, colors, fill

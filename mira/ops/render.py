@@ -206,9 +206,7 @@ def annotate(
     Text height is `fontsize` points at `dpi` (matplotlib's names; None: scaled to the image).
     """
     image = scene.unmasked_image
-    colors = (
-        color if color is not None else ColorResolver(colormap).colors_for(scene.categories.names)
-    )
+    colors = color if color is not None else ColorResolver(colormap).for_scene(scene)
     return draw(
         image,
         scene.annotations,
@@ -408,7 +406,7 @@ def render_scenes(
                 )
             seen.add(name)
             names.append(name)
-            colors = resolver.colors_for(scene.categories.names)
+            colors = resolver.for_scene(scene)
             yield (scene, colors, labels, opaque, format, quality, index < sheet_size)
 
     tiles: list[tuple[str, np.ndarray]] = []
