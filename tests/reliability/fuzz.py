@@ -213,6 +213,31 @@ def mutate_tarball(rng: random.Random, data: bytes) -> bytes:
     return _pack(members, rng)
 
 
+def mutate_members(
+    chosen: Callable[[str], bool], mutate: Callable[[random.Random, bytes], bytes]
+) -> Callable[[random.Random, bytes], bytes]:
+    """A mutator of well-formed tarballs that damages only members whose name is `chosen`
+    (scene records, protobufs, images), with `mutate`."""
+
+    def mutator(rng: random.Random, data: bytes) -> bytes:
+        members = _members(data)
+        candidates = [i for i, (name, _) in enumerate(members) if chosen(name)]
+        if candidates:
+            at = rng.choice(candidates)
+            members[at] = (members[at][0], mutate(rng, members[at][1]))
+        return _pack(members, rng)
+
+    return mutator
+
+
+def _is_record(name: str) -> bool:
+    return name.endswith(".json")
+
+
+def _is_protobuf(name: str) -> bool:
+    return "." not in name.rsplit("/", 1)[-1]
+
+
 # ------------------------------------------------------------------------------- readers
 @dataclass(frozen=True)
 class Reader:
@@ -231,6 +256,18 @@ def _tarball_seeds() -> list[Seed]:
     from tests.reliability.seeds import legacy_tarballs, native_tarballs
 
     return [{"data.tar": data} for data in [*native_tarballs(), *legacy_tarballs()]]
+
+
+def _native_seeds() -> list[Seed]:
+    from tests.reliability.seeds import native_tarballs
+
+    return [{"data.tar": data} for data in native_tarballs()]
+
+
+def _legacy_seeds() -> list[Seed]:
+    from tests.reliability.seeds import legacy_tarballs
+
+    return [{"data.tar": data} for data in legacy_tarballs()]
 
 
 def _compressed_seeds() -> list[Seed]:
@@ -278,19 +315,34 @@ def read_qsl(path: Path, output: Path) -> None:
 
 
 READERS: list[Reader] = [
-    Reader("tarball scenes", _tarball_seeds, mutate_tarball, read_scenes, weight=3),
+    Reader("tarball scenes", _tarball_seeds, mutate_tarball, read_scenes, weight=2),
     Reader("tarball as stored", _tarball_seeds, mutate_tarball, read_stored, weight=2),
+    Reader("scene records", _native_seeds, mutate_members(_is_record, mutate_json),
+           read_scenes, weight=2),
+    Reader("legacy protobufs", _legacy_seeds, mutate_members(_is_protobuf, mutate_bytes),
+           read_scenes, weight=1),
     Reader("compressed tarball", _compressed_seeds, mutate_bytes, read_scenes, weight=1),
-    Reader("QSL project", _qsl_seeds, mutate_json, read_qsl, weight=4),
-]
+    Reader("QSL project", _qsl_seeds, mutate_json, read_qsl, weight=3),
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- cases
 def _listing(folder: Path) -> dict[str, int]:
-    return {
-        str(path.relative_to(folder)): path.stat().st_size if path.is_file() else -1
-        for path in sorted(folder.rglob("*"))
-    }
+    """Every file (its size) and folder (-1) under `folder`, by relative path."""
+    found: dict[str, int] = {}
+
+    def visit(path: str, prefix: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    found[relative] = -1
+                    visit(entry.path, relative + "/")
+                else:
+                    found[relative] = entry.stat(follow_symlinks=False).st_size
+
+    visit(str(folder), "")
+    return found
 
 
 class Mismatch(AssertionError):
@@ -304,10 +356,11 @@ def run_case(reader: Reader, seed: Seed, data: bytes, case: Path, world: Path, l
     change but the output."""
     inputs, outputs = case / "in", case / "out"
     name = next(iter(seed))
+    (inputs / name).unlink(missing_ok=True)  # a new file: rewriting one waits for the disk
     (inputs / name).write_bytes(data)
     before = _listing(world)
     output = outputs / "out.tar"
-    expected = str(output.relative_to(world))
+    expected = output.relative_to(world).as_posix()
     try:
         reader.read(inputs / name, output)
         ok = True
@@ -319,7 +372,7 @@ def run_case(reader: Reader, seed: Seed, data: bytes, case: Path, world: Path, l
     except Exception as error:  # the bug this test is for
         raise Mismatch(f"{label}: {type(error).__name__}: {error}") from error
     after = _listing(world)
-    folder = str(outputs.relative_to(world)) + os.sep
+    folder = outputs.relative_to(world).as_posix() + "/"
     written = {path for path in after if path.startswith(folder)}
     if not ok and written:
         raise Mismatch(f"{label}: failed, yet left {sorted(written)}")

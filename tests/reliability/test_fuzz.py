@@ -6,7 +6,8 @@ their weights. For a longer run, or other cases:
     MIRA_FUZZ_CASES=200000 MIRA_FUZZ_SEED=7 .venv/bin/pytest tests/reliability
 
 (`MIRA_FUZZ_CASES` is the total number of cases, `MIRA_FUZZ_SEED` picks the mutations;
-a failure names both, and the case number, so it can be replayed.)
+a failure names both, and the case number, so it can be replayed.) Numpy's RuntimeWarnings
+count as failures: they are how a value too large to compute with shows.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 from mira.formats import tar_writer
 from tests.reliability.fuzz import READERS, Reader, fuzz
 
+#: A numpy overflow warning is how a coordinate too large to compute with shows.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 DEFAULT_CASES = 10_000
 CASES = int(os.environ.get("MIRA_FUZZ_CASES", DEFAULT_CASES))
 SEED = int(os.environ.get("MIRA_FUZZ_SEED", "0"))

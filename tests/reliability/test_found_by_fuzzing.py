@@ -1,0 +1,183 @@
+"""One regression test per bug the fuzzer found: each input once escaped as an exception
+that is not mira's (a traceback instead of a one-line error)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from mira.errors import FormatError, ValidationError
+from mira.formats import iter_scenes
+from mira.formats.qsl import load_qsl
+from mira.formats.qsl_rle import decode_rle
+from tests.reliability.seeds import native_tarballs, qsl_project
+
+
+def write_project(folder: Path, change) -> Path:
+    files = qsl_project()
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    project = json.loads(files["project.json"])
+    change(project)
+    path = folder / "project.json"
+    path.write_text(json.dumps(project))
+    return path
+
+
+def test_a_gzip_tarball_cut_between_members(tmp_path):
+    """EOFError (Compressed file ended before the end-of-stream marker was reached), from
+    reading the next member's header."""
+    tarball = native_tarballs()[0]
+    first_scene = tarball.index(b"000001.json")
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed:
+        compressed.write(tarball[:first_scene])
+        compressed.flush()  # everything so far can be decompressed on its own
+        cut = len(buffer.getvalue())
+        compressed.write(tarball[first_scene:])
+    path = tmp_path / "data.tar.gz"
+    path.write_bytes(buffer.getvalue()[:cut])
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value).startswith(f"{path}: truncated or corrupt tarball after member ")
+    assert "Compressed file ended before the end-of-stream marker was reached" in str(info.value)
+
+
+def test_a_gzip_tarball_with_garbage_after_its_data(tmp_path):
+    """gzip.BadGzipFile, an OSError: the CLI printed it without naming the file."""
+    tarball = native_tarballs()[0]
+    first_scene = tarball[: tarball.index(b"000001.json")]
+    path = tmp_path / "data.tar.gz"
+    path.write_bytes(gzip.compress(first_scene, mtime=0) + b"not gzip")
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value).startswith(f"{path}: truncated or corrupt tarball after member ")
+    assert "Not a gzipped file" in str(info.value)
+
+
+def test_a_scene_record_nested_too_deeply(tmp_path):
+    """RecursionError from the JSON decoder."""
+    path = tmp_path / "data.tar"
+    with tarfile.open(path, "w") as archive:
+        for name, content in [("000000.json", b"[" * 100_000 + b"]" * 100_000),
+                              ("000000.png", b"\x89PNG")]:  # fmt: skip
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value) == f"{path}: member 000000.json: invalid JSON (nested too deeply)"
+
+
+def test_a_qsl_project_nested_too_deeply(tmp_path):
+    path = tmp_path / "project.json"
+    path.write_text('{"items": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == f"{path}: invalid JSON: nested too deeply"
+
+
+def test_a_qsl_coordinate_with_hundreds_of_digits(tmp_path):
+    """OverflowError: int too large to convert to float."""
+
+    def change(project):
+        project["items"][0]["labels"]["polygons"][0]["points"][1]["y"] = 10**400
+
+    path = write_project(tmp_path, change)
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == (
+        f"{path}: items[0] (img/a.png): polygons[0].points[1].y: expected a number, got "
+        "1000000000000000000000000000000000000..."
+    )
+
+
+def test_qsl_mask_counts_beyond_64_bits(tmp_path):
+    """OverflowError: Python int too large to convert to C long."""
+
+    def change(project):
+        project["items"][0]["labels"]["masks"][0]["map"]["counts"] = [2**63, 1]
+
+    path = write_project(tmp_path, change)
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == (
+        f"{path}: items[0] (img/a.png): masks[0]: mask counts add up to "
+        "9223372036854775809 pixels, but a 4x2 mask has 8"
+    )
+
+
+def test_a_qsl_mask_too_large_to_hold():
+    """A canvas whose counts add up: it would have been allocated (MemoryError, or all of
+    the machine's memory)."""
+    with pytest.raises(ValidationError) as info:
+        decode_rle([1 << 40], 1 << 20, 1 << 20)
+    assert str(info.value) == (
+        "a 1048576x1048576 mask is larger than any image mira reads (1073741824 pixels)"
+    )
+
+
+def test_a_qsl_target_with_a_nul_character(tmp_path):
+    """ValueError: embedded null byte (from the file system call)."""
+
+    def change(project):
+        project["items"][0]["target"] = "img/a\u0000.png"
+
+    path = write_project(tmp_path, change)
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == (
+        f"{path}: items[0] (img/a\x00.png): target must be a non-empty string without NUL "
+        "characters"
+    )
+
+
+def _record_tarball(path: Path, change) -> Path:
+    """The first native seed with its first record changed."""
+    with tarfile.open(fileobj=io.BytesIO(native_tarballs()[0])) as archive:
+        members = [(m.name, archive.extractfile(m).read()) for m in archive]
+    record = json.loads(members[0][1])
+    change(record)
+    members[0] = (members[0][0], json.dumps(record).encode())
+    with tarfile.open(path, "w") as archive:
+        for name, content in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+def test_a_record_with_coordinates_too_large_to_compute_with(tmp_path):
+    """The box's area overflowed: stats reported NaN (invalid JSON) after a numpy warning."""
+
+    def change(record):
+        record["annotations"][0]["box"] = [-1e308, 0, 1e308, 1]
+
+    path = _record_tarball(tmp_path / "data.tar", change)
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value) == (
+        f"{path}: member 000000.json: annotation 0: box must lie within ±2**53, got "
+        "[-1e+308, 0.0, 1e+308, 1.0]"
+    )
+
+
+def test_a_mask_contour_beyond_opencv_coordinates(tmp_path):
+    """Cast to OpenCV's 32-bit pixels, it wrapped around (a numpy warning, a wrong mask)."""
+
+    def change(record):
+        record["masks"][0]["contour"] = [[0, 0], [1e12, 0], [0, 6]]
+
+    path = _record_tarball(tmp_path / "data.tar", change)
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value) == (
+        f"{path}: member 000000.json: scene 000000: mask 0: contour points must lie within "
+        "±2**31 (OpenCV's pixels)"
+    )
