@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate import import-qsl placeholder render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -49,6 +49,31 @@ _mira() {
             esac
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        evaluate)
+            case "$prev" in
+                --iou-threshold) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "--iou-threshold --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        import)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --images-dir) _mira_files -d; return ;;
+                --key-prefix) :; return ;;
+                --label-key) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

@@ -8,6 +8,8 @@ complete -c mira -n '__fish_use_subcommand' -s q -l quiet -d 'No progress bars, 
 complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a evaluate -d 'Average precision per category (VOC 11-point) and its mean; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
 complete -c mira -n __fish_use_subcommand -a import-qsl -d 'Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
 complete -c mira -n __fish_use_subcommand -a placeholder -d 'Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
 complete -c mira -n __fish_use_subcommand -a render -d 'Draw each scene\'s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
@@ -43,6 +45,27 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -s v -l verbose -d 'Sho
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
+
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -l iou-threshold -x -d 'IoU above which a prediction finds a ground-truth box, in [0, 1).'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
+
+complete -c mira -n '__fish_seen_subcommand_from import' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l images-dir -x -a '(__fish_complete_directories)' -d 'Folder that image paths start from (default: where the format puts them).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l skip-missing -d 'Skip (and count) scenes whose image is missing.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l label-key -x -d 'qsl: the region configuration holding the categories.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
+complete -c mira -n '__fish_seen_subcommand_from import' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from import' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from import' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
+complete -c mira -n '__fish_seen_subcommand_from import' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from import' -F
 
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l label-key -x -d 'Region configuration whose options are the categories (default: the only one in the project).'

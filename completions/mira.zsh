@@ -37,6 +37,35 @@ _mira_dedupe() {
         '*:IN.tar...:_files'
 }
 
+_mira_evaluate() {
+    _arguments -s \
+        '--iou-threshold[IoU above which a prediction finds a ground-truth box, in \[0, 1).]:F: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:PRED.tar:_files' \
+        '*:GT.tar:_files'
+}
+
+_mira_import() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--images-dir[Folder that image paths start from (default\: where the format puts them).]:DIR:_files -/' \
+        '--skip-missing[Skip (and count) scenes whose image is missing.]' \
+        '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
+        '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:FORMAT:_files' \
+        '*:SOURCE:_files'
+}
+
 _mira_import_qsl() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -142,6 +171,8 @@ _mira() {
     commands=(
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
+        'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
@@ -162,6 +193,8 @@ _mira() {
             case $words[1] in
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
+                evaluate) _mira_evaluate ;;
+                import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
                 placeholder) _mira_placeholder ;;
                 render) _mira_render ;;

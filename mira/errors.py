@@ -5,7 +5,8 @@
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
-     └── OutputError               an output exists (needs force) or would overwrite an input
+     ├── OutputError               an output exists (needs force) or would overwrite an input
+     └── MissingDataError          a dataset expected in a local folder is not there
 
 Every message is one line that says what is wrong and where (file, member, value).
 """
@@ -35,3 +36,7 @@ class ConfigError(MiraError):
 
 class OutputError(MiraError):
     """An output cannot be written safely."""
+
+
+class MissingDataError(MiraError, FileNotFoundError):
+    """A dataset expected in a local folder is not there (mira downloads nothing)."""

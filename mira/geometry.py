@@ -14,16 +14,12 @@ boxes and simple polygons with no near-ties never imports it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
 from mira.ring_overlaps import Ring, settle, touching_pairs
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 METHODS = ("iou", "coverage")
 
@@ -65,6 +61,14 @@ def box_intersections(a: Any, b: Any) -> np.ndarray:
     np.maximum(w, 0, out=w)
     np.maximum(h, 0, out=h)
     return np.multiply(w, h, out=w)
+
+
+def boxes_overlap(a: Any, b: Any) -> np.ndarray:
+    """(N, M) bool: True where boxes a[i] and b[j] overlap with positive width and height."""
+    a, b = as_boxes(a), as_boxes(b)
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return (w > 0) & (h > 0)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -11,15 +11,9 @@ the rest.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
-
+import numpy as np
 
 # Largest number of pair cells computed at once (8 bytes each), as in `geometry`.
 _BLOCK_CELLS = 1 << 20

@@ -12,11 +12,11 @@ import traceback
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from mira import __version__
 from mira.errors import MiraError
 from mira_cli import output
-from mira_cli.conversion import Command, Group
 
 #: The app's options that every command accepts after its name too.
 GLOBAL_OPTIONS = ("verbose", "quiet")
@@ -40,7 +40,7 @@ class _StdoutClosed(BaseException):
     """Standard output was closed by its reader (EPIPE): nothing more can be said."""
 
 
-class MiraGroup(Group):
+class MiraGroup(TyperGroup):
     """The `mira` group: a closed standard output ends any command quietly (typer would
     exit 1 without a word)."""
 
@@ -65,6 +65,7 @@ app = typer.Typer(
 #: command name → module in mira_cli.commands defining `run`; one line per command.
 COMMANDS: dict[str, str] = {
     "import-qsl": "import_qsl",
+    "import": "import_format",
     "stats": "stats",
     "render": "render",
     "placeholder": "placeholder",
@@ -72,6 +73,7 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "evaluate": "evaluate",
 }
 
 
@@ -123,10 +125,35 @@ class _TakesGlobalOptions:
         return params[:-1] + extra + params[-1:]  # before --help, which comes last
 
 
+def _offending(error: BaseException) -> Any:
+    """The value typer refused, from pydantic's error details (down to the item of a list),
+    or None when they do not say."""
+    details = getattr(error.__cause__, "errors", None)
+    try:
+        return details()[0]["input"] if details else None
+    except (IndexError, KeyError, TypeError):
+        return None
+
+
+class _NamesBadValues:
+    """A command whose bad option values are named: pydantic's messages ("Input should be
+    a valid number") do not say which of `--sizes a b` was refused."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except typer.BadParameter as error:
+            offending = _offending(error)
+            if offending is not None and repr(offending) not in error.message:
+                error.message = f"{error.message} (got {offending!r})"
+            raise
+
+
 for _name, _module in COMMANDS.items():
     _command = importlib.import_module(f"mira_cli.commands.{_module}")
-    _base = getattr(_command, "COMMAND_CLASS", Command)
-    _cls = type(_base.__name__, (_TakesGlobalOptions, _base), {"__doc__": _base.__doc__})
+    _base = getattr(_command, "COMMAND_CLASS", TyperCommand)
+    _mixins = (_NamesBadValues, _TakesGlobalOptions, _base)
+    _cls = type(_base.__name__, _mixins, {"__doc__": _base.__doc__})
     app.command(_name, cls=_cls)(_command.run)
 
 

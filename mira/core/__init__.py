@@ -17,3 +17,16 @@ __all__ = [
     "Scene",
     "SceneCollection",
 ]
+
+
+# The original's modules, imported on first use so `import mira.core` stays light:
+# `mira.core.utils`, `mira.core.resizing`, ... work without importing them first.
+_SUBMODULES = ("annotation", "augmentations", "experimental", "resizing", "scene", "utils")
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,15 +9,11 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy, loaded_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 
 class Category:
@@ -60,8 +56,8 @@ class Category:
 class Categories:
     """An ordered list of unique categories; an index is a position in the list."""
 
-    def __init__(self, categories: Iterable[str | Category]) -> None:
-        items = [c if isinstance(c, Category) else Category(c) for c in categories]
+    def __init__(self, names: Iterable[str | Category]) -> None:
+        items = [c if isinstance(c, Category) else Category(c) for c in names]
         seen: dict[str, str] = {}
         for item in items:
             folded = item.name.casefold()
@@ -87,10 +83,9 @@ class Categories:
         return [c.name for c in self._types]
 
     def __getitem__(self, key: int | str | np.integer) -> Category:
-        numpy = loaded_numpy()  # without it, no key is a numpy number
-        if isinstance(key, bool) or (numpy and isinstance(key, numpy.bool_)):
+        if isinstance(key, (bool, np.bool_)):
             raise ValidationError(f"category key must be an int or str, got {key!r}")
-        if isinstance(key, int) or (numpy and isinstance(key, numpy.integer)):
+        if isinstance(key, (int, np.integer)):
             index = int(key)
             if not 0 <= index < len(self._types):
                 raise ValidationError(
@@ -418,6 +413,58 @@ class Annotation(Label):
         fields.update({k: kwargs[k] for k in box_keys if kwargs.get(k) is not None})
         return Annotation(**fields)
 
+    # The original's editing helpers; coordinates stay floats (see "Moving from the
+    # original mira" in the README for what differs).
+    def crop(
+        self, width: float, height: float, xoffset: float = 0, yoffset: float = 0
+    ) -> list[Annotation]:
+        """The pieces inside the window (xoffset, yoffset, +width, +height), in the window's
+        frame; [] when nothing of it is inside. A polygon may give several pieces."""
+        from mira.ops.crop import clip_annotation
+
+        window = (xoffset, yoffset, xoffset + width, yoffset + height)
+        return clip_annotation(self, window)[0]  # type: ignore[arg-type]
+
+    def draw(self, image: np.ndarray, color: Any, opaque: bool = False, thickness: int = 5) -> None:
+        """Draw onto `image` in place: filled (the pixels whose centres are inside) when
+        `opaque`, otherwise an outline `thickness` pixels wide along the true edges."""
+        from mira.ops.render import draw_shape
+
+        draw_shape(image, self.points, color, opaque=opaque, thickness=thickness)
+
+    def extract(self, image: np.ndarray, pad: float = 0) -> np.ndarray:
+        """The part of `image` under the bounds grown by `pad` (whole pixels covering them,
+        clipped to the image)."""
+        height, width = image.shape[:2]
+        x1, y1 = (max(math.floor(v - pad), 0) for v in (self.x1, self.y1))
+        x2 = min(max(math.ceil(self.x2 + pad), 0), width)
+        y2 = min(max(math.ceil(self.y2 + pad), 0), height)
+        return image[y1 : max(y1, y2), x1 : max(x1, x2)]
+
+    def expand(self, pad: float, dimensions: tuple[int, int]) -> Annotation:
+        """A box grown by `pad` on every side, clamped to `dimensions` (width, height); a
+        polygon becomes its grown bounding box (with a warning, as in the original)."""
+        if not self.is_rect:
+            warnings.warn("expanding a polygon gives its bounding box, not a polygon", stacklevel=2)
+        width, height = dimensions
+        return Annotation(
+            self.category,
+            x1=min(max(self.x1 - pad, 0), width),
+            y1=min(max(self.y1 - pad, 0), height),
+            x2=min(max(self.x2 + pad, 0), width),
+            y2=min(max(self.y2 + pad, 0), height),
+            score=self.score,
+            metadata=self.metadata,
+        )
+
+    def resize(self, scale: float | Any) -> Annotation:
+        """Scaled by `scale`: one factor, or [sx, sy]; no rounding."""
+        factors = np.broadcast_to(np.asarray(scale, dtype=np.float64).reshape(-1), (2,))
+        sx, sy = float(factors[0]), float(factors[1])
+        if self.is_rect:
+            return self.assign(x1=self.x1 * sx, y1=self.y1 * sy, x2=self.x2 * sx, y2=self.y2 * sy)
+        return self.assign(points=self.points * np.array([sx, sy]))
+
     def convert(self, categories: Categories) -> Annotation:
         return self.assign(category=self.category.convert(categories))
 
@@ -439,3 +486,14 @@ class Annotation(Label):
         else:
             where = f"polygon={self.points.tolist()}"
         return f"Annotation(category={self.category!r}, {where}, score={self.score!r})"
+
+
+def labels2onehot(labels: Iterable[Label], categories: Categories, binary: bool) -> np.ndarray:
+    """(C,) float32 vector of `labels`: 1 per present category, or with binary=False its
+    highest score (a label without a score counts as 1)."""
+    y = np.zeros(len(categories), dtype=np.float32)
+    for label in labels:
+        i = categories.index(label.category)
+        value = 1.0 if binary or label.score is None else label.score
+        y[i] = max(y[i], value)
+    return y

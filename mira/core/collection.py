@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
 from mira.core.scene import Scene
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 PathLike = str | os.PathLike[str]
 
@@ -130,13 +126,10 @@ class SceneCollection:
 
     def onehot(self, binary: bool = True) -> np.ndarray:
         """(N, C) float32 image-level label matrix; with binary=False, the max score (None → 1)."""
-        y = np.zeros((len(self._scenes), len(self._categories)), dtype=np.float32)
-        for i, scene in enumerate(self._scenes):
-            for label in scene.labels:
-                j = self._categories.index(label.category)
-                value = 1.0 if binary or label.score is None else label.score
-                y[i, j] = max(y[i, j], value)
-        return y
+        from mira.core.annotation import labels2onehot
+
+        rows = [labels2onehot(s.labels, self._categories, binary) for s in self._scenes]
+        return np.array(rows, dtype=np.float32).reshape(-1, len(self._categories))
 
     def sample(self, n: int, replace: bool = True, random_state: int = 42) -> SceneCollection:
         """n scenes drawn with a local, seeded generator (the same draw in every process)."""
@@ -173,7 +166,7 @@ class SceneCollection:
         self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
     ) -> dict[str, Any]:
         """Save blank same-size PNGs with annotations filled in category colours (a report)."""
-        from mira.ops.placeholder import save_placeholder
+        from mira.pipeline.jobs import save_placeholder
 
         return save_placeholder(self._scenes, filename, colormap, background, force=force)
 

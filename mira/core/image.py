@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
+
+import numpy as np
 
 from mira.core.file_range import FileRange
 from mira.errors import ImageError, ValidationError
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 #: Magic numbers → file extension, for naming the image member of a tarball.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -47,16 +43,23 @@ def sniff_extension(data: bytes) -> str | None:
 
 
 def check_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
-    """Accept HxWx3 uint8 (RGB) or HxW uint8 (grey, expanded); refuse anything else."""
+    """HxWx3 uint8 RGB from uint8 HxWx3, HxW or HxWx1 (grey, expanded), HxWx2 (grey and
+    alpha) or HxWx4 (RGBA); the alpha channel is dropped, as when an image file is read.
+    Anything else is refused."""
     if not isinstance(array, np.ndarray):
         raise ValidationError(f"{where}: expected a numpy array, got {type(array).__name__}")
     if array.dtype != np.uint8:
         raise ValidationError(f"{where}: expected a uint8 array, got {array.dtype}")
     if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    if array.ndim != 3 or array.shape[2] != 3 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValidationError(f"{where}: expected an HxWx3 RGB array, got shape {array.shape}")
-    return array
+        array = array[:, :, None]
+    channels = array.shape[2] if array.ndim == 3 else 0
+    if channels not in (1, 2, 3, 4) or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValidationError(
+            f"{where}: expected an HxW or HxWxC array with 1 to 4 channels, got shape {array.shape}"
+        )
+    if channels in (1, 2):
+        return np.repeat(array[:, :, :1], 3, axis=2)
+    return array[:, :, :3] if channels == 4 else array
 
 
 def _quiet_opencv() -> None:

@@ -7,15 +7,11 @@ apart from the pixels and applied whenever pixels are read, so the stored image 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
+
+import numpy as np
 
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 
 class MaskRegion(TypedDict):

@@ -6,25 +6,22 @@ stays encoded (or on disk) until pixels are asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label, check_metadata
 from mira.core.image import Dimensions, ImageSource, encode_image
 from mira.core.masks import MaskRegion, apply_masks, check_mask
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy, loaded_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
-else:
-    np = lazy_numpy(globals())
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
@@ -43,8 +40,7 @@ def check_key(key: Any) -> str | None:
 def as_image_source(image: Any) -> ImageSource:
     if isinstance(image, ImageSource):
         return image
-    numpy = loaded_numpy()  # without it, the image is no array
-    if numpy and isinstance(image, numpy.ndarray):
+    if isinstance(image, np.ndarray):
         return ImageSource.from_array(image)
     if isinstance(image, (str, os.PathLike)):
         return ImageSource.from_path(image)
@@ -73,27 +69,29 @@ class Scene:
         if not isinstance(cache, bool):
             raise ValidationError(f"cache must be True or False, got {cache!r}")
         self._key = check_key(key)
-        where = f"scene {self._key}" if self._key else "scene"
         self._categories = Categories.from_categories(categories)
         self._source = as_image_source(image)
         self._cache = cache
-        self._annotations = list(annotations or [])
-        self._labels = list(labels or [])
-        self._masks = [check_mask(m, f"{where}: mask {i}") for i, m in enumerate(masks or [])]
-        self._metadata = check_metadata(metadata, where)
-        for kind, items, cls in (
-            ("annotation", self._annotations, Annotation),
-            ("label", self._labels, Label),
-        ):
-            for i, item in enumerate(items):
-                if not isinstance(item, cls):
-                    raise ValidationError(f"{where}: {kind} {i} is not a {cls.__name__}")
-                if item.category not in self._categories:
-                    raise ValidationError(
-                        f"{where}: {kind} {i}: category {item.category.name!r} is not in the "
-                        f"scene's categories {self._categories.names}"
-                    )
+        self.annotations = annotations  # type: ignore[assignment]
+        self.labels = labels  # type: ignore[assignment]
+        self.masks = masks  # type: ignore[assignment]
+        self.metadata = metadata  # type: ignore[assignment]
         self._tfile: str | None = None
+
+    def _where(self) -> str:
+        return f"scene {self._key}" if self._key else "scene"
+
+    def _checked(self, kind: str, items: Iterable[Any] | None, cls: type) -> list[Any]:
+        items = list(items or [])
+        for i, item in enumerate(items):
+            if not isinstance(item, cls):
+                raise ValidationError(f"{self._where()}: {kind} {i} is not a {cls.__name__}")
+            if item.category not in self._categories:
+                raise ValidationError(
+                    f"{self._where()}: {kind} {i}: category {item.category.name!r} is not in "
+                    f"the scene's categories {self._categories.names}"
+                )
+        return items
 
     # ------------------------------------------------------------------ fields
     @property
@@ -105,21 +103,41 @@ class Scene:
     def categories(self) -> Categories:
         return self._categories
 
+    # Fields can be assigned as in the original (`scene.annotations = [...]`); a new value
+    # is checked as the constructor checks it.
     @property
     def annotations(self) -> list[Annotation]:
         return self._annotations
+
+    @annotations.setter
+    def annotations(self, annotations: Iterable[Annotation] | None) -> None:
+        self._annotations = self._checked("annotation", annotations, Annotation)
 
     @property
     def labels(self) -> list[Label]:
         return self._labels
 
+    @labels.setter
+    def labels(self, labels: Iterable[Label] | None) -> None:
+        self._labels = self._checked("label", labels, Label)
+
     @property
     def masks(self) -> list[MaskRegion]:
         return self._masks
 
+    @masks.setter
+    def masks(self, masks: Iterable[Mapping[str, Any]] | None) -> None:
+        where = self._where()
+        self._masks = [check_mask(m, f"{where}: mask {i}") for i, m in enumerate(masks or [])]
+        self._tfile = None
+
     @property
     def metadata(self) -> dict[str, Any]:
         return self._metadata
+
+    @metadata.setter
+    def metadata(self, metadata: Mapping[str, Any] | None) -> None:
+        self._metadata = check_metadata(metadata, self._where())
 
     @property
     def cache(self) -> bool:
@@ -221,6 +239,41 @@ class Scene:
     def bboxes(self) -> np.ndarray:
         """(N, 5) float64 rows of x1, y1, x2, y2, class index."""
         return self._categories.bboxes_from_group(self._annotations)
+
+    def segmentation_map(self, binary: bool, threshold: float = 0.5) -> np.ndarray:
+        """(C, H, W) float64 map, one plane per category: each annotation whose score (None
+        counts as 1) is at least `threshold` fills its pixels with 1, or with binary=False
+        its score; later annotations overwrite earlier ones. No pixel is decoded."""
+        from mira.ops.render import fill_polygon
+
+        width, height = self.dimensions
+        planes = np.zeros((len(self._categories), height, width), dtype=np.float64)
+        for ann in self._annotations:
+            score = 1.0 if ann.score is None else ann.score
+            if score >= threshold:
+                value = 1.0 if binary else score
+                fill_polygon(planes[self._categories.index(ann.category)], ann.points, value)
+        return planes
+
+    def to_qsl(self, filename: str | os.PathLike[str], category_name: str = "category") -> dict:
+        """One QSL item for this scene: every annotation as a polygon (boxes as their four
+        corners) with coordinates as fractions of the image size; `target` is the file
+        name of `filename`, and the metadata `from_qsl` added (`target`) is left out."""
+        width, height = self.dimensions
+        metadata = {k: v for k, v in self._metadata.items() if k != "target"}
+        polygons = [
+            {
+                "points": [{"x": x / width, "y": y / height} for x, y in ann.point_pairs()],
+                "metadata": ann.metadata,
+                "labels": {category_name: [ann.category.name]},
+            }
+            for ann in self._annotations
+        ]
+        return {
+            "target": Path(filename).name,
+            "metadata": metadata,
+            "labels": {"polygons": polygons},
+        }
 
     # geometry operations: mira/ops/dedupe.py, crop.py, resize.py and tiling.py
     def compute_iou(self, other: Scene) -> np.ndarray:
@@ -337,6 +390,26 @@ class Scene:
             f"Scene(key={self._key!r}, image={self._source!r}, "
             f"annotations={len(self._annotations)}, labels={len(self._labels)})"
         )
+
+
+@contextlib.contextmanager
+def scene_writer(filename: str | os.PathLike[str]) -> Iterator[Callable[[Scene], str]]:
+    """`with scene_writer(path) as add_scene: add_scene(scene)`: the original's streaming
+    writer, over `mira.formats.SceneWriter` (a native tarball, written atomically)."""
+    from mira.formats import SceneWriter
+
+    with SceneWriter(filename) as writer:
+        yield writer.write
+
+
+def __getattr__(name: str) -> Any:
+    """`from mira.core.scene import SceneCollection` works, as in the original (the class
+    lives in mira/core/collection.py, which imports this module)."""
+    if name == "SceneCollection":
+        from mira.core.collection import SceneCollection
+
+        return SceneCollection
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _unlink_quietly(path: str) -> None:

@@ -32,7 +32,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from mira.core import Categories, Category, ImageSource, Scene
 from mira.errors import FormatError, ImageError, ValidationError
 from mira.formats.qsl_regions import item_annotations, item_labels, label_values
 
-__all__ = ["import_qsl", "iter_qsl", "load_qsl", "scene_from_qsl"]
+__all__ = ["iter_qsl", "load_qsl", "scene_from_qsl"]
 
 SKIP_REASONS = ("ignored", "unlabelled", "non_image", "missing")
 _REMOTE = ("http://", "https://", "s3://", "gs://", "ftp://")
@@ -215,6 +215,19 @@ def iter_qsl(
     return _scenes(project["items"], path, ctx, skip_missing)
 
 
+def read(
+    source: str | os.PathLike[str],
+    *,
+    images_dir: str | os.PathLike[str] | None = None,
+    skip_missing: bool = False,
+    report: dict[str, Any] | None = None,
+    label_key: str | None = None,
+) -> Iterator[Scene]:
+    """`mira import qsl`: `iter_qsl`, with the image folder as `images_dir` (see
+    `mira.formats.interchange`)."""
+    return iter_qsl(source, label_key, images_dir, skip_missing, report)
+
+
 def _scenes(items: list[Any], path: str, ctx: _Context, skip_missing: bool) -> Iterator[Scene]:
     report = ctx.report
     for index, item in enumerate(items):
@@ -264,39 +277,6 @@ def load_qsl(
     scenes = list(iter_qsl(project_path, label_key, base_dir, skip_missing, report))
     categories = Categories(list(report["categories"]))  # in category order
     return SceneCollection(scenes, categories=categories), report
-
-
-def import_qsl(
-    project_path: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    label_key: str | None = None,
-    base_dir: str | os.PathLike[str] | None = None,
-    skip_missing: bool = False,
-    force: bool = False,
-    progress: Callable[..., Any] | None = None,
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """`mira import-qsl`: a QSL project → a native tarball (atomic, byte-deterministic).
-
-    Image members are the image files' bytes, untouched. Returns the report.
-    """
-    from mira.formats import SceneWriter
-
-    report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
-    scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
-    if progress is not None:
-        scenes = progress(scenes, "Importing")
-    with SceneWriter(
-        output,
-        force=force,
-        inputs=[os.fspath(project_path)],
-        format=format,
-        shard_size=shard_size,
-    ) as writer:
-        for scene in scenes:
-            writer.write(scene)
-    return report
 
 
 def scene_from_qsl(
@@ -397,3 +377,10 @@ def _data_uri(target: str, where: str) -> bytes:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise FormatError(f"{where}: the data: URI is not valid base64") from None
+
+
+def __getattr__(name: str) -> Any:
+    """`import_qsl` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    from mira.pipeline import moved_job
+
+    return moved_job(__name__, name)

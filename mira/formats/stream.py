@@ -254,7 +254,9 @@ class SceneWriter:
     def close(self) -> None:
         """Commit every file (an empty tarball when no scene was written)."""
         first = self.path if self.shard_size is None else shard_name(self.path, 0)
-        tars = self._tars or [AtomicTar(first)]
+        if not self._tars:
+            self._tars.append(AtomicTar(first))
+        tars = self._tars
         try:
             for tar in tars:
                 tar.commit()
@@ -267,6 +269,12 @@ class SceneWriter:
     def abort(self) -> None:
         for tar in self._tars:
             tar.abort()
+
+    def remove(self) -> None:
+        """Remove the files this writer committed (a later step of the same job failed)."""
+        for tar in self._tars:
+            if tar.path != STDIO and os.path.isfile(tar.path):
+                os.unlink(tar.path)
 
     def _remove_stale_shards(self, count: int) -> None:
         """With force, shards left by an earlier, longer run would mix into globs: remove them."""

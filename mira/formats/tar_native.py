@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
 from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
 from mira.formats.tario import MemberGroup
-from mira.lazy_numpy import loaded_numpy
-
-if TYPE_CHECKING:
-    import numpy as np
 
 FORMAT_NAME = "mira-scene"
 FORMAT_VERSION = 1
@@ -28,10 +26,9 @@ RECORD_EXTENSION = "json"
 
 def json_default(value: Any) -> Any:
     """Let numpy scalars and arrays in metadata be written as plain JSON values."""
-    numpy = loaded_numpy()  # without it, the value is no numpy one
-    if numpy and isinstance(value, numpy.generic):
+    if isinstance(value, np.generic):
         return value.item()
-    if numpy and isinstance(value, numpy.ndarray):
+    if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 

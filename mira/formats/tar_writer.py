@@ -18,7 +18,7 @@ from pathlib import Path
 from mira.core.file_range import FileRange, OpenFile
 from mira.errors import FormatError, OutputError
 from mira.formats import tar_copier
-from mira.formats.tario import STDIO
+from mira.formats.tario import STDIO, is_stream
 from mira.formats.temporaries import temporary_file
 
 # A ustar header for a regular file with mode 0644, owner 0:0 and mtime 0, split around its
@@ -77,10 +77,13 @@ class AtomicTar:
         self._temp: str | None = None
         self._size = 0
         self._buffer = bytearray()
+        self._own_fd = False
         if path == STDIO:
             sys.stdout.flush()
             sys.stdout.buffer.flush()
             fd = sys.stdout.buffer.fileno()
+        elif is_stream(path):  # a device or pipe: nothing to replace, write straight to it
+            fd, self._own_fd = os.open(path, os.O_WRONLY), True
         else:
             fd, self._temp = temporary_file(path)
         self._fd = fd
@@ -134,7 +137,7 @@ class AtomicTar:
         self._flush()
         self._output().finish()
         self._finished = True
-        if self._temp is not None:
+        if self._temp is not None or self._own_fd:
             os.close(self._fd)
 
     def commit(self) -> None:
@@ -152,6 +155,9 @@ class AtomicTar:
             return
         if self._writer is not None:
             self._writer.stop()
+        if self._own_fd:
+            os.close(self._fd)
+            self._own_fd = False
         if self._temp is None:
             return
         try:

@@ -294,10 +294,23 @@ def same_file(a: str, b: str) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def is_stream(path: str) -> bool:
+    """True for outputs that are written to, never replaced: "-", devices, pipes, sockets
+    (`-o /dev/null` must not turn /dev/null into a file)."""
+    if path == STDIO:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False) -> None:
     """Refuse to replace an input (even with force) or an existing file (without force), or
-    a path whose missing folders could not be created (they are, when writing starts)."""
-    if path == STDIO:
+    a path whose missing folders could not be created (they are, when writing starts); a
+    device or pipe is written to as it is (see `is_stream`)."""
+    if is_stream(path):
         return
     for item in inputs:
         text = os.fspath(item)

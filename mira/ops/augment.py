@@ -35,6 +35,7 @@ from mira.errors import ValidationError
 from mira.ops.augment_pipeline import (
     BBOX_LABEL,
     KEYPOINT_LABEL,
+    PARTS_KEY,
     compose,
     continuous_keypoints,
     derive_seed,
@@ -75,12 +76,19 @@ def augment_scene(
     image = scene.image
     height, width = image.shape[:2]
     inputs = _Inputs(scene.annotations, width, height)
+    # An albumentations pipeline also gets which keypoints make up which annotation, for
+    # transforms that treat annotations whole (mira.core.augmentations); others ignore it.
+    albumentations = type(augmenter).__module__.startswith("albumentations")
+    extra = (
+        {PARTS_KEY: np.array(inputs.parts, dtype=np.int64).reshape(-1, 3)} if albumentations else {}
+    )
     result = augmenter(
         image=image,
         bboxes=inputs.boxes,
         bbox_indices=np.arange(len(inputs.boxes)),
         keypoints=inputs.points,
         keypoint_indices=np.arange(len(inputs.points)),
+        **extra,
     )
     out = result["image"]
     if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.ndim != 3:

@@ -29,6 +29,9 @@ from mira.errors import ConfigError, ValidationError
 
 BBOX_LABEL = "bbox_indices"
 KEYPOINT_LABEL = "keypoint_indices"
+#: Extra data given to albumentations pipelines: (P, 3) rows (annotation, first keypoint,
+#: end) saying which keypoints make up each annotation part (see mira.core.augmentations).
+PARTS_KEY = "mira_parts"
 _COMPOSE_KEYS = {
     "transforms",
     "bbox_params",

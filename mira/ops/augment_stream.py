@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterable, Iterator
-from os import PathLike
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mira.errors import ValidationError
 from mira.ops.augment import augment_scene, count_dropped, prepare
-from mira.ops.augment_pipeline import albumentations, derive_seed, load_pipeline
+from mira.ops.augment_pipeline import albumentations, derive_seed
+from mira.pipeline import moved_job
+from mira.pipeline.stage import MapStage
+
+if TYPE_CHECKING:
+    from mira.pipeline.engine import Engine
 
 DEFAULT_QUALITY = 95
 
@@ -107,43 +111,76 @@ def augment_scenes(
     sources are written as JPEG at `quality`, others as PNG. `report`, if given, is filled
     with the counts as scenes go by (see `new_report`).
     """
-    from mira.parallel import resolve_jobs
+    from mira.pipeline.engine import local_engine
 
-    if copies < 0 or (copies == 0 and not keep_original):
-        raise ValidationError(f"copies must be at least 1 (or 0 with keep_original), got {copies}")
-    if not 1 <= quality <= 100:
-        raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
-    if min_visibility is not None and not 0.0 <= min_visibility <= 1.0:
-        raise ValidationError(f"min_visibility must be between 0 and 1, got {min_visibility}")
-    workers = resolve_jobs(jobs)
-    pipeline = prepare(pipeline)
-    try:
-        spec: Any = pickle.dumps(pipeline)
-    except (pickle.PicklingError, TypeError, AttributeError) as e:
-        if workers > 1:
+    stage = AugmentStage(
+        pipeline,
+        copies=copies,
+        keep_original=keep_original,
+        min_visibility=min_visibility,
+        seed=seed,
+        quality=quality,
+        report=report,
+    )
+    return stage(scenes, local_engine(jobs))
+
+
+class AugmentStage(MapStage):
+    """Per scene: the original (if kept) and N augmented copies, drawn by the workers."""
+
+    needs_pixels = True
+    work = staticmethod(_augment_task)
+
+    def __init__(
+        self,
+        pipeline: Any,
+        *,
+        copies: int = 1,
+        keep_original: bool = False,
+        min_visibility: float | None = None,
+        seed: int = 0,
+        quality: int = DEFAULT_QUALITY,
+        report: dict[str, Any] | None = None,
+    ) -> None:
+        if copies < 0 or (copies == 0 and not keep_original):
             raise ValidationError(
-                f"the augmenter cannot be sent to worker processes ({e}); use jobs=1"
-            ) from None
-        spec = pipeline  # one process: use it as it is
-    job = _Job(spec, copies, keep_original, min_visibility, seed, quality)
-    return _stream(scenes, job, workers, new_report() if report is None else report)
+                f"copies must be at least 1 (or 0 with keep_original), got {copies}"
+            )
+        if not 1 <= quality <= 100:
+            raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
+        if min_visibility is not None and not 0.0 <= min_visibility <= 1.0:
+            raise ValidationError(f"min_visibility must be between 0 and 1, got {min_visibility}")
+        self.pipeline = prepare(pipeline)
+        try:
+            spec: Any = pickle.dumps(self.pipeline)
+            self.picklable = True
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            spec, self.picklable = self.pipeline, False  # usable in this process only
+            self.pickle_error = e
+        self.job = _Job(spec, copies, keep_original, min_visibility, seed, quality)
+        self.report = new_report() if report is None else report
 
+    def __call__(self, items: Iterable[Any], engine: Engine) -> Iterator[Any]:
+        if not self.picklable and not engine.in_process:
+            raise ValidationError(
+                f"the augmenter cannot be sent to worker processes ({self.pickle_error}); "
+                "use jobs=1"
+            )
+        return super().__call__(items, engine)
 
-def _stream(scenes: Iterable[Any], job: _Job, jobs: int, report: dict[str, Any]) -> Iterator[Any]:
-    from mira.parallel import ordered_map
+    def tasks(self, items: Iterable[Any]) -> Iterator[tuple[_Job, int, Any]]:
+        for index, scene in enumerate(items):
+            self.report["scenes_in"] += 1
+            self.report["annotations_in"] += len(scene.annotations)
+            yield self.job, index, scene
 
-    def tasks() -> Iterator[tuple[_Job, int, Any]]:
-        for index, scene in enumerate(scenes):
-            report["scenes_in"] += 1
-            report["annotations_in"] += len(scene.annotations)
-            yield job, index, scene
-
-    for done in ordered_map(_augment_task, tasks(), jobs=jobs):
-        count_dropped(done.dropped, report["dropped_by_visibility"])
-        for scene in done.scenes:
-            report["scenes_out"] += 1
-            report["annotations_out"] += len(scene.annotations)
-            yield scene
+    def results(self, results: Iterable[_Done]) -> Iterator[Any]:
+        for done in results:
+            count_dropped(done.dropped, self.report["dropped_by_visibility"])
+            for scene in done.scenes:
+                self.report["scenes_out"] += 1
+                self.report["annotations_out"] += len(scene.annotations)
+                yield scene
 
 
 def new_report() -> dict[str, Any]:
@@ -159,48 +196,6 @@ def new_report() -> dict[str, Any]:
     }
 
 
-def save_augmented(
-    scenes: Iterable[Any],
-    output: str | PathLike[str],
-    pipeline: Any,
-    *,
-    copies: int = 1,
-    keep_original: bool = False,
-    min_visibility: float | None = None,
-    seed: int = 0,
-    jobs: int | None = None,
-    quality: int = DEFAULT_QUALITY,
-    force: bool = False,
-    inputs: Iterable[str | PathLike[str]] = (),
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """`mira augment`: write the augmented stream to a native tarball atomically; the report.
-
-    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). The output is checked
-    first (exists without `force`, or is one of `inputs`), then the pipeline and options; any
-    failure, then or later, leaves nothing behind.
-    """
-    from mira.formats import SceneWriter
-
-    report = new_report()
-    with SceneWriter(
-        output, force=force, inputs=list(inputs), format=format, shard_size=shard_size
-    ) as writer:
-        if isinstance(pipeline, (str, PathLike)):
-            pipeline = load_pipeline(pipeline)
-        stream = augment_scenes(
-            scenes,
-            pipeline,
-            copies=copies,
-            keep_original=keep_original,
-            min_visibility=min_visibility,
-            seed=seed,
-            jobs=jobs,
-            quality=quality,
-            report=report,
-        )
-        for scene in stream:
-            writer.write(scene)
-    report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))
-    return report
+def __getattr__(name: str) -> Any:
+    """`save_augmented` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

@@ -7,16 +7,16 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from mira import geometry
 from mira.errors import ValidationError
-from mira.lazy_numpy import lazy_numpy
+from mira.pipeline import moved_job
+from mira.pipeline.stage import Stage, as_scene
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from mira.core import Annotation, Scene
-else:
-    np = lazy_numpy(globals())
+    from mira.pipeline.engine import Engine
 
 
 def _boxes(annotations: Sequence[Annotation]) -> np.ndarray:
@@ -141,26 +141,34 @@ def dedupe_scenes(
     """Drop duplicates scene by scene, as a stream; `report` (filled while iterating)
     gets scene and per-category counts of annotations before, removed and after.
     Arguments are checked at once, before the first scene is read."""
-    counter = _Counter(threshold, method, {} if report is None else report)
-    return map(counter.drop, scenes)
+    return map(DedupeStage(threshold, method, report).drop, scenes)
 
 
-class _Counter:
-    """`drop_duplicates` over a stream of scenes, counting into a report as it goes."""
+class DedupeStage(Stage):
+    """`drop_duplicates` over a stream of scenes, counting into a report as it goes; a
+    scene that loses nothing passes on as it came (a stored scene stays stored)."""
 
-    def __init__(self, threshold: float, method: str, report: dict[str, Any]) -> None:
+    def __init__(
+        self, threshold: float = 1.0, method: str = "iou", report: dict[str, Any] | None = None
+    ) -> None:
         self.threshold = check_threshold(threshold)
         self.method = geometry.check_method(method)
         self.categories: dict[str, dict[str, int]] = {}
         self.totals = {"before": 0, "removed": 0, "after": 0}
-        report.update(
+        self.report = {} if report is None else report
+        self.report.update(
             scenes=0,
             threshold=self.threshold,
             method=method,
             annotations=self.totals,
             categories=self.categories,
         )
-        self.report = report
+
+    def __call__(self, items: Iterable[Any], engine: Engine) -> Iterator[Any]:
+        for item in items:
+            scene = as_scene(item)
+            kept = self.drop(scene)
+            yield item if kept is scene else kept
 
     def drop(self, scene: Scene) -> Scene:
         """The scene without its duplicates: the same object when it has none."""
@@ -188,39 +196,6 @@ class _Counter:
         return scene.assign(annotations=kept)
 
 
-def dedupe_file(
-    inputs: Any,
-    output: Any,
-    threshold: float = 1.0,
-    method: str = "iou",
-    force: bool = False,
-    progress: Any = None,
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """`mira dedupe`: stream tarball(s) → drop_duplicates → a native tarball (atomic;
-    image bytes copied through untouched, and scenes that lose nothing copied as stored).
-    Returns the report of `dedupe_scenes`."""
-    import os
-
-    from mira.formats import SceneWriter
-    from mira.formats.stream import iter_stored
-    from mira.formats.tario import expand_inputs
-
-    paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    report: dict[str, Any] = {"output": os.fspath(output)}
-    counter = _Counter(threshold, method, report)
-    stored_scenes = iter_stored(paths)
-    if progress is not None:
-        stored_scenes = progress(stored_scenes, "Dropping duplicates")
-    with SceneWriter(
-        output, force=force, inputs=expand_inputs(paths), format=format, shard_size=shard_size
-    ) as writer:
-        for stored in stored_scenes:
-            scene = stored.scene()
-            kept = counter.drop(scene)
-            if kept is scene:
-                writer.write_stored(stored)
-            else:
-                writer.write(kept)
-    return report
+def __getattr__(name: str) -> Any:
+    """`dedupe_file` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

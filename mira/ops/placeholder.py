@@ -17,14 +17,15 @@ The original image is never decoded: the size comes from the record (or the file
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from mira.errors import ConfigError, ValidationError
 from mira.ops.colors import RGB, ColormapLike, ColorResolver, parse_color, to_hex
+from mira.pipeline import moved_job
+from mira.pipeline.stage import MapStage
 
 
 def parse_background(value: Any) -> RGB:
@@ -74,48 +75,40 @@ def _placeholder_task(task: tuple[Any, Mapping[str, RGB], RGB]) -> Any:
     return scene.assign(image=image)
 
 
-def save_placeholder(
-    scenes: Iterable[Any],
-    filename: str | os.PathLike[str],
-    colormap: ColormapLike = None,
-    background: Any = 255,
-    force: bool = False,
-    inputs: Iterable[Any] = (),
-    jobs: int | None = 1,
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """`SceneCollection.save_placeholder(filename, colormap)`, streaming: write the
-    placeholder of every scene to a native tarball (atomically) and report what was done.
+class PlaceholderStage(MapStage):
+    """Each scene to its placeholder, drawn and PNG-encoded by the engine's workers.
 
-    `jobs` processes draw and encode (None: all cores); output bytes do not depend on it.
+    Colours are resolved here, in order (a category the colormap lacks is an error before
+    its scene is drawn); `report` gets the counts and the colours used as scenes go by.
     """
-    from mira.formats import SceneWriter
-    from mira.parallel import ordered_map
 
-    resolver = ColorResolver(colormap)
-    fill = parse_background(background)
-    used: dict[str, RGB] = {}
-    totals = {"scenes": 0, "annotations": 0}
+    needs_pixels = True
+    work = staticmethod(_placeholder_task)
 
-    def tasks() -> Iterable[tuple[Any, Mapping[str, RGB], RGB]]:
-        for scene in scenes:
-            colors = resolver.for_scene(scene)
+    def __init__(
+        self,
+        colormap: ColormapLike = None,
+        background: Any = 255,
+        report: dict[str, Any] | None = None,
+    ) -> None:
+        self.resolver = ColorResolver(colormap)
+        self.fill = parse_background(background)
+        self.colors: dict[str, str] = {}
+        self.report = {} if report is None else report
+        self.report.update(
+            scenes=0, annotations=0, background=to_hex(self.fill), colors=self.colors
+        )
+
+    def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, Mapping[str, RGB], RGB]]:
+        for scene in items:
+            colors = self.resolver.for_scene(scene)
             for name, color in colors.items():
-                used.setdefault(name, color)
-            totals["scenes"] += 1
-            totals["annotations"] += len(scene.annotations)
-            yield scene, colors, fill
+                self.colors.setdefault(name, to_hex(color))
+            self.report["scenes"] += 1
+            self.report["annotations"] += len(scene.annotations)
+            yield scene, colors, self.fill
 
-    with SceneWriter(
-        filename, force=force, inputs=list(inputs), format=format, shard_size=shard_size
-    ) as writer:
-        for placeholder in ordered_map(_placeholder_task, tasks(), jobs):
-            writer.write(placeholder)
-    return {
-        "output": os.fspath(filename),
-        "scenes": totals["scenes"],
-        "annotations": totals["annotations"],
-        "background": to_hex(fill),
-        "colors": {name: to_hex(color) for name, color in used.items()},
-    }
+
+def __getattr__(name: str) -> Any:
+    """`save_placeholder` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

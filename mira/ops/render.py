@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mira.errors import MiraError, OutputError, ValidationError
-from mira.formats.temporaries import REPLACED, check_folder, temporary_folder
+from mira.errors import MiraError, ValidationError
 from mira.ops.colors import RGB, ColormapLike, ColorResolver
+from mira.pipeline import moved_job
+from mira.pipeline.stage import MapStage
 
 #: matplotlib's relative font sizes (of a 10 pt base), so `fontsize="x-large"` means 14.4 pt.
 FONT_SIZES = {
@@ -129,6 +127,19 @@ def _put_label(image: np.ndarray, text: str, x: float, y: float, color: RGB, px:
     )  # fmt: skip
 
 
+def draw_shape(
+    image: np.ndarray, points: np.ndarray, color: Any, opaque: bool = False, thickness: int = 1
+) -> None:
+    """Draw one shape onto `image` (H, W[, C]) in place: filled (`fill_polygon`) or an
+    antialiased outline `thickness` pixels wide along its true edges."""
+    import cv2
+
+    if opaque:
+        fill_polygon(image, points, color)
+    else:
+        cv2.polylines(image, [_edge_points(points)], True, color, thickness, cv2.LINE_AA, _SHIFT)
+
+
 def draw(
     image: np.ndarray,
     annotations: Iterable[Any],
@@ -165,13 +176,7 @@ def draw(
         return tuple(colors)  # type: ignore[return-value]
 
     for ann in annotations:
-        color = color_of(ann.category)
-        if opaque:
-            fill_polygon(out, ann.points, color)
-        else:
-            cv2.polylines(
-                out, [_edge_points(ann.points)], True, color, thickness, cv2.LINE_AA, _SHIFT
-            )
+        draw_shape(out, ann.points, color_of(ann.category), opaque=opaque, thickness=thickness)
     if labels:
         for ann in annotations:
             text = (
@@ -219,7 +224,7 @@ def annotate(
     )
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:
@@ -233,7 +238,7 @@ def show(
     scene: Any, annotation_kwargs: Mapping[str, Any] | None = None, **imshow_kwargs: Any
 ) -> Any:
     """`Scene.show()`: imshow of `annotate(scene, **annotation_kwargs)` (matplotlib extra)."""
-    plt = _pyplot()
+    plt = pyplot()
     return plt.imshow(annotate(scene, **(annotation_kwargs or {})), **imshow_kwargs)
 
 
@@ -241,7 +246,7 @@ def show_annotations(scene: Any, **subplots_kwargs: Any) -> Any:
     """`Scene.show_annotations()`: (fig, axes) with one row per annotation's crop, or None."""
     if not scene.annotations:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     image = scene.image
     height, width = image.shape[:2]
     fig, axes = plt.subplots(nrows=len(scene.annotations), squeeze=False, **subplots_kwargs)
@@ -317,111 +322,71 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -
     return encoded, (thumbnail(image) if want_thumb else None)
 
 
-class StagedDirectory:
-    """An output folder built in a temporary folder beside it (see `temporaries`, which also
-    creates missing parent folders) and renamed on success.
+class RenderStage(MapStage):
+    """Each scene to ``(KEY.FORMAT, encoded drawing)``, drawn by the engine's workers, then
+    ``(contact-sheet.jpg, ...)`` of the first `sheet_size` scenes; for a `FolderSink`."""
 
-    An existing non-empty target is refused without `force`; a target that is, or holds, one
-    of `inputs` is refused even with it. On any error (or Ctrl-C) the staging folder goes.
-    """
+    needs_pixels = True
+    work = staticmethod(_render_task)
 
     def __init__(
-        self, target: str | os.PathLike[str], force: bool = False, inputs: Iterable[Any] = ()
-    ):
-        self.target = Path(target)
-        where = self.target.resolve()
-        for item in inputs:
-            text = os.fspath(item)
-            if text == "-" or not os.path.exists(text):
-                continue
-            source = Path(text).resolve()
-            if source == where or where in source.parents:
-                raise OutputError(
-                    f"{target}: holds or is an input ({text}); refusing to replace it"
-                )
-        if self.target.exists() or self.target.is_symlink():
-            empty = self.target.is_dir() and not any(self.target.iterdir())
-            if not empty and not force:
-                raise OutputError(f"{target}: already exists (use --force to replace it)")
-        check_folder(self.target)
-        self.path: Path | None = None
+        self,
+        limit: int | None = None,
+        labels: bool = True,
+        opaque: bool = False,
+        format: str = "jpg",
+        colormap: ColormapLike = None,
+        sheet_size: int = 16,
+        quality: int = 90,
+        report: dict[str, Any] | None = None,
+    ) -> None:
+        if format not in RENDER_FORMATS:
+            raise ValidationError(
+                f"render format must be one of {list(RENDER_FORMATS)}, got {format!r}"
+            )
+        if limit is not None and limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}")
+        self.limit, self.labels, self.opaque, self.format = limit, labels, opaque, format
+        self.sheet_size, self.quality = sheet_size, quality
+        self.resolver = ColorResolver(colormap)
+        self.names: list[str] = []
+        self.report = {} if report is None else report
 
-    def __enter__(self) -> Path:
-        self.path = temporary_folder(self.target)
-        umask = os.umask(0o022)  # mkdtemp makes a private folder: give it the usual mode
-        os.umask(umask)
-        os.chmod(self.path, 0o777 & ~umask)
-        return self.path
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self.path is not None
-        if exc_type is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            return
-        old = None
-        if self.target.exists() or self.target.is_symlink():
-            old = temporary_folder(self.target, kind="old")
-            os.replace(self.target, old / REPLACED)
-        os.replace(self.path, self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def render_scenes(
-    scenes: Iterable[Any],
-    out_dir: str | os.PathLike[str],
-    limit: int | None = None,
-    labels: bool = True,
-    opaque: bool = False,
-    format: str = "jpg",
-    jobs: int | None = None,
-    force: bool = False,
-    inputs: Iterable[Any] = (),
-    colormap: ColormapLike = None,
-    sheet_size: int = 16,
-    quality: int = 90,
-) -> dict[str, Any]:
-    """Write `OUT_DIR/<key>.<format>` per scene and `OUT_DIR/contact-sheet.jpg` of the first
-    `sheet_size` scenes; images are drawn in `jobs` processes, written in input order."""
-    from mira.core.image import encode_image
-    from mira.parallel import ordered_map
-
-    if format not in RENDER_FORMATS:
-        raise ValidationError(
-            f"render format must be one of {list(RENDER_FORMATS)}, got {format!r}"
-        )
-    if limit is not None and limit < 1:
-        raise ValidationError(f"limit must be at least 1, got {limit}")
-    resolver = ColorResolver(colormap)
-    staged = StagedDirectory(out_dir, force=force, inputs=inputs)
-    names: list[str] = []
-
-    def tasks() -> Iterator[tuple[Any, ...]]:
+    def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         seen: set[str] = {SHEET_NAME}
-        for index, scene in enumerate(itertools.islice(scenes, limit)):
-            name = f"{scene.key if scene.key is not None else f'{index:06d}'}.{format}"
+        for index, scene in enumerate(itertools.islice(items, self.limit)):
+            name = f"{scene.key if scene.key is not None else f'{index:06d}'}.{self.format}"
             if name in seen:
                 raise ValidationError(
                     f"two scenes would both be rendered to {name}; keys must be unique"
                 )
             seen.add(name)
-            names.append(name)
-            colors = resolver.for_scene(scene)
-            yield (scene, colors, labels, opaque, format, quality, index < sheet_size)
+            self.names.append(name)
+            colors = self.resolver.for_scene(scene)
+            yield (
+                scene, colors, self.labels, self.opaque, self.format, self.quality,
+                index < self.sheet_size,
+            )  # fmt: skip
 
-    tiles: list[tuple[str, np.ndarray]] = []
-    with staged as folder:
-        for index, (encoded, thumb) in enumerate(ordered_map(_render_task, tasks(), jobs)):
-            (folder / names[index]).write_bytes(encoded)
+    def results(self, results: Iterable[tuple[bytes, Any]]) -> Iterator[tuple[str, bytes]]:
+        from mira.core.image import encode_image
+
+        tiles: list[tuple[str, np.ndarray]] = []
+        for index, (encoded, thumb) in enumerate(results):
+            yield self.names[index], encoded
             if thumb is not None:
-                tiles.append((names[index].rsplit(".", 1)[0], thumb))
-        if not names:
+                tiles.append((self.names[index].rsplit(".", 1)[0], thumb))
+        if not self.names:
             raise ValidationError("no scenes to render")
-        (folder / SHEET_NAME).write_bytes(encode_image(contact_sheet(tiles), "jpg", quality))
-    return {
-        "output": str(out_dir),
-        "scenes": len(names),
-        "format": format,
-        "contact_sheet": SHEET_NAME,
-        "contact_sheet_scenes": len(tiles),
-    }
+        yield SHEET_NAME, encode_image(contact_sheet(tiles), "jpg", self.quality)
+        self.report.update(
+            scenes=len(self.names),
+            format=self.format,
+            contact_sheet=SHEET_NAME,
+            contact_sheet_scenes=len(tiles),
+        )
+
+
+def __getattr__(name: str) -> Any:
+    """`render_scenes` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

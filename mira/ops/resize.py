@@ -73,6 +73,7 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a ResizeConfig: known method, required keys present, no stray keys."""
     if not isinstance(config, Mapping) or "method" not in config:
         raise ValidationError("resize config must be a dict with a 'method'")
+    config = {k: v for k, v in config.items() if v is not None}  # None means "not given"
     method = config["method"]
     if method not in METHODS:
         raise ValidationError(f"resize config: method must be one of {METHODS}, got {method!r}")
@@ -136,36 +137,43 @@ def _round(value: float) -> int:
     return max(1, math.floor(value + 0.5))
 
 
-def _one(image: np.ndarray, cfg: dict[str, Any]) -> tuple[np.ndarray, tuple[int, int]]:
-    """Resize (without the batch-level padding) → pixels and content size (w, h)."""
-    h, w = image.shape[:2]
+def content_size(w: int, h: int, cfg: dict[str, Any]) -> tuple[int, int]:
+    """The size (w, h) a w x h image is scaled to by a checked config, before any padding."""
     method = cfg["method"]
     if method == "fit":
-        cw, ch = _fit_size(w, h, cfg["width"], cfg["height"])
-        return _pad(_scale(image, cw, ch), cfg["width"], cfg["height"], cfg["cval"]), (cw, ch)
+        return _fit_size(w, h, cfg["width"], cfg["height"])
     if method == "force":
-        return _scale(image, cfg["width"], cfg["height"]), (cfg["width"], cfg["height"])
-    if method == "pad":
-        if w > cfg["width"] or h > cfg["height"]:
-            raise ValidationError(
-                f"resize pad: image {w}x{h} is larger than the target "
-                f"{cfg['width']}x{cfg['height']}; use 'fit' to shrink it"
-            )
-        return _pad(image, cfg["width"], cfg["height"], cfg["cval"]), (w, h)
+        return cfg["width"], cfg["height"]
+    if method == "pad" and (w > cfg["width"] or h > cfg["height"]):
+        raise ValidationError(
+            f"resize pad: image {w}x{h} is larger than the target "
+            f"{cfg['width']}x{cfg['height']}; use 'fit' to shrink it"
+        )
     if method == "pad_to_multiple" and "max" in cfg and (w > cfg["max"] or h > cfg["max"]):
-        cw, ch = _fit_size(w, h, cfg["max"], cfg["max"])
-        return _scale(image, cw, ch), (cw, ch)
+        return _fit_size(w, h, cfg["max"], cfg["max"])
     if method == "fit_side":
         reference = max(w, h) if cfg["side"] == "longest" else min(w, h)
         s = cfg["target"] / reference
         if s == 1 or (s > 1 and not cfg["upsample"]):
-            return image, (w, h)
+            return w, h
         if reference == w:
-            cw, ch = cfg["target"], _round(s * h)
-        else:
-            cw, ch = _round(s * w), cfg["target"]
-        return _scale(image, cw, ch), (cw, ch)
-    return image, (w, h)  # none and pad_to_multiple: padded batch-wide below
+            return cfg["target"], _round(s * h)
+        return _round(s * w), cfg["target"]
+    return w, h  # pad, none and pad_to_multiple: padded below
+
+
+def padded_size(sizes: Sequence[tuple[int, int]], cfg: dict[str, Any]) -> tuple[int, int] | None:
+    """The (w, h) every content of the batch is padded to, or None when not padded."""
+    method = cfg["method"]
+    if method in ("fit", "pad"):
+        return cfg["width"], cfg["height"]
+    if method in ("none", "pad_to_multiple"):
+        width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
+        if method == "pad_to_multiple":
+            base = cfg["base"]
+            width, height = (max(base, math.ceil(v / base) * base) for v in (width, height))
+        return width, height
+    return None
 
 
 def resize(
@@ -180,18 +188,14 @@ def resize(
     cfg = check_config(resize_config)
     if len(images) == 0:
         raise ValidationError("resize needs at least one image")
-    results = [_one(image, cfg) for image in images]
-    sizes = np.array([[h, w] for _, (w, h) in results], dtype=np.int64)
+    content = [content_size(image.shape[1], image.shape[0], cfg) for image in images]
+    sizes = np.array([[h, w] for w, h in content], dtype=np.int64)
     raw = np.array([image.shape[:2] for image in images], dtype=np.float64)
     scales = sizes / raw
-    pixels = [p for p, _ in results]
-    if cfg["method"] in ("none", "pad_to_multiple"):
-        height = max(p.shape[0] for p in pixels)
-        width = max(p.shape[1] for p in pixels)
-        if cfg["method"] == "pad_to_multiple":
-            base = cfg["base"]
-            height, width = (max(base, math.ceil(v / base) * base) for v in (height, width))
-        pixels = [_pad(p, width, height, cfg["cval"]) for p in pixels]
+    pixels = [_scale(image, w, h) for image, (w, h) in zip(images, content, strict=True)]
+    target = padded_size(content, cfg)
+    if target is not None:
+        pixels = [_pad(p, *target, cfg["cval"]) for p in pixels]
     shapes = {p.shape for p in pixels}
     if len(shapes) > 1:
         raise ValidationError(

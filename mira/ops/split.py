@@ -12,29 +12,26 @@ arguments and the seed, never on ``hash()``.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
-import shutil
-import sys
-import tempfile
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from mira.errors import FormatError, ValidationError
+from mira.errors import ValidationError
 from mira.ops._partition import largest_remainder, partition
 from mira.ops.keys import REQUIRED, Key, hashable, parse_key
+from mira.pipeline import moved_job
+from mira.pipeline.stage import Stage
 
 __all__ = [
     "largest_remainder",
     "output_paths",
     "part_names",
     "split_collection",
-    "split_file",
     "split_indices",
 ]
 
@@ -83,95 +80,91 @@ def split_collection(collection, sizes, random_state=42, stratify=None, group=No
     return [collection.assign(scenes=[scenes[i] for i in part]) for part in parts]
 
 
-def split_file(
-    inputs: str | Sequence[str],
+class SplitTally(Stage):
+    """Pass 2 of a file split: counts annotations per part and category as scenes (stored,
+    already checked by pass 1) go by to their parts, in order."""
+
+    def __init__(self, part_of: Sequence[int], parts: int) -> None:
+        self.part_of = part_of
+        self.tallies: list[dict[str, int]] = [{} for _ in range(parts)]
+        self.categories: dict[str, None] = {}
+
+    def __call__(self, items: Iterable[Any], engine: Any) -> Iterator[Any]:
+        for index, stored in enumerate(items):
+            if index < len(self.part_of):
+                self.categories.update(dict.fromkeys(stored.category_names()))
+                tally = self.tallies[self.part_of[index]]
+                for name in stored.annotation_categories():
+                    tally[name] = tally.get(name, 0) + 1
+            yield stored
+
+
+def plan_split(
+    scenes: Iterable[Any],
     sizes: Sequence[float],
-    names: Sequence[str] | None = None,
-    out_dir: str | None = None,
+    names: Sequence[str],
     random_state: int = 42,
     stratify: str | None = None,
     group: str | None = None,
     preserve: str | None = None,
     missing: Any = REQUIRED,
-    force: bool = False,
-    progress: Callable[[Iterable, str], Iterable] | None = None,
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """Split tarball(s) into one tarball per part, streaming, without decoding an image.
-
-    Pass 1 reads the records to collect the KEY values and decides; pass 2 re-reads and
-    writes every part in one sweep (image bytes copied). Standard input ("-") is spooled
-    to a temporary file so it can be read twice. All parts are written atomically: after
-    an error none is left. Outputs are ``{stem}-{name}.tar`` beside the input or in
-    ``out_dir``. Returns a JSON-ready report: inputs, options, totals, and per part its
-    path, target and actual scenes, preserved scenes, annotations, and per category the
-    annotation count and its share (percent) of that category's total; ``groups`` checks
-    that no group value occurs in two parts.
-    """
-    from mira.formats import SceneWriter, iter_scenes
-    from mira.formats.stream import iter_stored
-    from mira.formats.tario import STDIO, check_output, expand_inputs
-
-    weights = check_sizes(sizes)
-    names = part_names(names, len(weights))
+    where: str = "input",
+) -> tuple[list[list[int]], dict[str, Any]]:
+    """Pass 1 of a file split: read the KEY values of every scene and decide the parts.
+    Returns the parts (indices) and the values collected per role (see `_collect`)."""
     keys = {
         role: parse_key(text)
         for role, text in (("stratify", stratify), ("group", group), ("preserve", preserve))
         if text is not None
     }
-    check_preserve_key(preserve)
-    paths = expand_inputs(inputs)
-    outputs = output_paths(paths, names, out_dir)
-    for path in outputs:
-        check_output(path, paths, force)
-    show = progress or (lambda items, _description: items)
-    with _readable(paths, STDIO) as sources:
-        values = _collect(show(iter_scenes(sources), "Reading keys"), keys, names, missing)
-        if not values["count"]:
-            raise ValidationError(f"{', '.join(paths)}: no scenes to split")
-        parts = split_indices(
-            values["count"],
-            weights,
-            random_state,
-            values.get("stratify"),
-            values.get("group"),
-            values.get("preserve"),
-        )
-        part_of = [0] * values["count"]
-        for index, part in enumerate(parts):
-            for item in part:
-                part_of[item] = index
-        writers = [
-            SceneWriter(path, force=force, inputs=paths, format=format, shard_size=shard_size)
-            for path in outputs
-        ]
-        try:
-            tallies, categories = _write(
-                show(iter_stored(sources), "Writing parts"), writers, part_of
-            )
-        except BaseException:
-            for writer in writers:
-                writer.abort()
-            raise
-        _commit_all(writers, outputs)
+    values = _collect(scenes, keys, list(names), missing)
+    if not values["count"]:
+        raise ValidationError(f"{where}: no scenes to split")
+    parts = split_indices(
+        values["count"],
+        sizes,
+        random_state,
+        values.get("stratify"),
+        values.get("group"),
+        values.get("preserve"),
+    )
+    return parts, values
+
+
+def part_of(parts: list[list[int]]) -> list[int]:
+    """The part index of every item."""
+    result = [0] * sum(len(part) for part in parts)
+    for index, part in enumerate(parts):
+        for item in part:
+            result[item] = index
+    return result
+
+
+def split_report(
+    options: dict[str, Any],
+    names: list[str],
+    outputs: list[str],
+    parts: list[list[int]],
+    values: dict[str, Any],
+    tally: SplitTally,
+) -> dict[str, Any]:
+    """The JSON-ready report of a file split: inputs, options, totals, and per part its path,
+    target and actual scenes, preserved scenes, annotations, and per category the annotation
+    count and its share (percent) of that category's total; ``groups`` checks that no group
+    value occurs in two parts."""
+    weights, tallies, categories = options["sizes"], tally.tallies, list(tally.categories)
     report = {
-        "inputs": paths,
-        "seed": random_state,
-        "sizes": weights,
-        "stratify": stratify,
-        "group": group,
-        "preserve": preserve,
+        **options,
         "scenes": values["count"],
         "annotations": sum(sum(t.values()) for t in tallies),
         "categories": categories,
         "parts": [],
-        "groups": _group_check(group, values.get("group"), part_of),
+        "groups": _group_check(options["group"], values.get("group"), tally.part_of),
     }
     targets = largest_remainder(weights, values["count"])
     preserved = values.get("preserve") or []
     for index, (name, path) in enumerate(zip(names, outputs, strict=True)):
-        tally = tallies[index]
+        part_tally = tallies[index]
         report["parts"].append(
             {
                 "name": name,
@@ -180,9 +173,9 @@ def split_file(
                 "target": targets[index],
                 "scenes": len(parts[index]),
                 "preserved": sum(1 for p in preserved if p == index),
-                "annotations": sum(tally.values()),
+                "annotations": sum(part_tally.values()),
                 "categories": {
-                    c: {"annotations": tally.get(c, 0), "percent": _percent(c, index, tallies)}
+                    c: {"annotations": part_tally.get(c, 0), "percent": _percent(c, index, tallies)}
                     for c in categories
                 },
             }
@@ -217,7 +210,7 @@ def output_paths(paths: list[str], names: list[str], out_dir: str | None) -> lis
     if paths == ["-"]:
         stem, folder = "split", "."
     else:
-        stem = _stem(os.path.basename(paths[0]))
+        stem = file_stem(os.path.basename(paths[0]))
         if len(paths) > 1:
             stem = re.sub(r"-\d+$", "", stem)
         folder = os.path.dirname(paths[0])
@@ -225,28 +218,11 @@ def output_paths(paths: list[str], names: list[str], out_dir: str | None) -> lis
     return [os.path.join(folder, f"{stem}-{name}.tar") for name in names]
 
 
-def _stem(filename: str) -> str:
+def file_stem(filename: str) -> str:
     for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar"):
         if filename.endswith(suffix) and len(filename) > len(suffix):
             return filename[: -len(suffix)]
     return os.path.splitext(filename)[0] or filename
-
-
-@contextlib.contextmanager
-def _readable(paths: list[str], stdin: str) -> Iterator[list[str]]:
-    """The inputs, with standard input copied to a temporary file so it can be read twice."""
-    if stdin not in paths:
-        yield paths
-        return
-    from mira.formats.temporaries import temporary_file
-
-    fd, name = temporary_file(os.path.join(tempfile.gettempdir(), "mira-split-stdin.tar"))
-    try:
-        with open(fd, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
-        yield [name if p == stdin else p for p in paths]
-    finally:
-        os.unlink(name)
 
 
 def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], missing: Any):
@@ -269,39 +245,6 @@ def _collect(scenes: Iterable[Any], keys: dict[str, Key], names: list[str], miss
             values["preserve"].append(None if value is None else names.index(value))
     values["count"] = count
     return values
-
-
-def _write(scenes: Iterable[Any], writers: list[Any], part_of: list[int]):
-    """Pass 2: every scene, as stored, to its part's writer (pass 1 checked them); annotation
-    tallies per part and category."""
-    tallies: list[dict[str, int]] = [{} for _ in writers]
-    categories: dict[str, None] = {}
-    count = 0
-    for count, stored in enumerate(scenes, start=1):
-        if count > len(part_of):
-            break
-        writers[part_of[count - 1]].write_stored(stored)
-        categories.update(dict.fromkeys(stored.category_names()))
-        tally = tallies[part_of[count - 1]]
-        for name in stored.annotation_categories():
-            tally[name] = tally.get(name, 0) + 1
-    if count != len(part_of):
-        raise FormatError("the input changed between the two passes of the split")
-    return tallies, list(categories)
-
-
-def _commit_all(writers: list[Any], outputs: list[str]) -> None:
-    """Commit every part; if one fails, abort the rest and remove those already committed."""
-    for index, writer in enumerate(writers):
-        try:
-            writer.close()
-        except BaseException:
-            for unfinished in writers[index:]:
-                unfinished.abort()
-            for path in outputs[:index]:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            raise
 
 
 def _group_check(key: str | None, groups: list | None, part_of: list[int]) -> dict | None:
@@ -387,3 +330,8 @@ def _make_rng(random_state: Any) -> np.random.Generator:
     ):
         raise ValidationError(f"random_state must be a non-negative integer, got {random_state!r}")
     return np.random.default_rng(random_state)
+
+
+def __getattr__(name: str) -> Any:
+    """`split_file` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

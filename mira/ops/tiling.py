@@ -17,7 +17,8 @@ import numpy as np
 from mira import geometry
 from mira.errors import ValidationError
 from mira.ops.crop import Window, crop_pixels
-from mira.parallel import ordered_map, resolve_jobs
+from mira.pipeline import moved_job
+from mira.pipeline.stage import MapStage
 
 if TYPE_CHECKING:
     from mira.core import Scene
@@ -295,64 +296,53 @@ def tile_scenes(
     """Split a stream of scenes over `jobs` processes (default: all cores), a bounded
     number at a time, yielding the encoded pieces in input order; `report` gets the
     options and the totals as they accumulate. Options are checked before anything runs."""
-    options = {
-        "max_size": check_max_size(max_size),
-        "mode": _choice(mode, MODES, "mode"),
-        "overlap": check_fraction(overlap, "overlap", upper_open=True),
-        "min_visibility": check_fraction(min_visibility, "min visibility"),
-        "oversized": _choice(oversized, OVERSIZED, "oversized"),
-    }
-    report = {} if report is None else report
-    report.update(options)
-    return _tile_stream(scenes, options, resolve_jobs(jobs), report)
+    from mira.pipeline.engine import local_engine
+
+    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report)
+    return stage(scenes, local_engine(jobs))
 
 
-def _tile_stream(
-    scenes: Iterable[Scene], options: dict[str, Any], jobs: int, report: dict[str, Any]
-) -> Iterator[Scene]:
-    scenes_count = {"in": 0, "out": 0}
-    annotations = {"in": 0, "out": 0, "dropped_visibility": 0}
-    report.update(scenes=scenes_count, annotations=annotations)
-    tasks = ((scene, options) for scene in scenes)
-    for pieces, counts in ordered_map(_split_encoded, tasks, jobs=jobs):
-        scenes_count["in"] += 1
-        scenes_count["out"] += counts["tiles"]
-        annotations["in"] += counts["annotations_in"]
-        annotations["out"] += counts["annotations_out"]
-        annotations["dropped_visibility"] += counts["dropped_visibility"]
-        yield from pieces
+class TileStage(MapStage):
+    """Each scene to its sub-crops or grid tiles, cut and encoded by the engine's workers."""
+
+    needs_pixels = True
+    work = staticmethod(_split_encoded)
+
+    def __init__(
+        self,
+        max_size: int,
+        mode: str = "subcrops",
+        overlap: float = 0.2,
+        min_visibility: float = 0.0,
+        oversized: str = "error",
+        report: dict[str, Any] | None = None,
+    ) -> None:
+        self.options = {
+            "max_size": check_max_size(max_size),
+            "mode": _choice(mode, MODES, "mode"),
+            "overlap": check_fraction(overlap, "overlap", upper_open=True),
+            "min_visibility": check_fraction(min_visibility, "min visibility"),
+            "oversized": _choice(oversized, OVERSIZED, "oversized"),
+        }
+        self.report = {} if report is None else report
+        self.report.update(self.options)
+        self.scenes = {"in": 0, "out": 0}
+        self.annotations = {"in": 0, "out": 0, "dropped_visibility": 0}
+        self.report.update(scenes=self.scenes, annotations=self.annotations)
+
+    def tasks(self, items: Iterable[Scene]) -> Iterator[tuple[Scene, dict[str, Any]]]:
+        return ((scene, self.options) for scene in items)
+
+    def results(self, results: Iterable[tuple[list[Scene], dict[str, int]]]) -> Iterator[Scene]:
+        for pieces, counts in results:
+            self.scenes["in"] += 1
+            self.scenes["out"] += counts["tiles"]
+            self.annotations["in"] += counts["annotations_in"]
+            self.annotations["out"] += counts["annotations_out"]
+            self.annotations["dropped_visibility"] += counts["dropped_visibility"]
+            yield from pieces
 
 
-def tile_file(
-    inputs: Any,
-    output: Any,
-    max_size: int,
-    mode: str = "subcrops",
-    overlap: float = 0.2,
-    min_visibility: float = 0.0,
-    oversized: str = "error",
-    jobs: int | None = None,
-    force: bool = False,
-    progress: Any = None,
-    format: str = "native",
-    shard_size: int | None = None,
-) -> dict[str, Any]:
-    """`mira tile`: stream tarball(s) → sub-crops or grid tiles → a native tarball
-    (atomic; every piece encoded once). Returns the report of `tile_scenes`."""
-    import os
-
-    from mira.formats import SceneWriter, iter_scenes
-    from mira.formats.tario import expand_inputs
-
-    paths = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-    report: dict[str, Any] = {"output": os.fspath(output)}
-    scenes: Iterable[Scene] = iter_scenes(paths)
-    if progress is not None:
-        scenes = progress(scenes, "Tiling")
-    pieces = tile_scenes(scenes, max_size, mode, overlap, min_visibility, oversized, jobs, report)
-    with SceneWriter(
-        output, force=force, inputs=expand_inputs(paths), format=format, shard_size=shard_size
-    ) as writer:
-        for piece in pieces:
-            writer.write(piece)
-    return report
+def __getattr__(name: str) -> Any:
+    """`tile_file` moved to `mira.pipeline.jobs`; it stays importable from here."""
+    return moved_job(__name__, name)

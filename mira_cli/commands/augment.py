@@ -68,14 +68,13 @@ def run(
     """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
 
     Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment.
-    Python: SceneCollection.augment(augmenter) / mira.ops.augment_stream.save_augmented.
+    Python: SceneCollection.augment(augmenter) / mira.pipeline.jobs.save_augmented.
     """
-    from mira.formats import iter_scenes
-    from mira.ops.augment_stream import save_augmented
+    from mira.pipeline import TarSource
+    from mira.pipeline.jobs import save_augmented
 
-    scenes = output.progress(iter_scenes(inputs), "Augmenting")
     report = save_augmented(
-        scenes,
+        TarSource(inputs),
         out,
         config,
         copies=copies,
@@ -85,7 +84,7 @@ def run(
         jobs=jobs,
         quality=quality,
         force=force,
-        inputs=inputs,
+        progress=output.progress,
         **writer_options(tar_format, shard_size),
     )
     counts = [[name, report[name]] for name in ("scenes_in", "scenes_out")]

@@ -62,7 +62,7 @@ def run(
 
     Python: Scene.drop_duplicates(threshold, method).
     """
-    from mira.ops.dedupe import dedupe_file
+    from mira.pipeline.jobs import dedupe_file
 
     report = dedupe_file(
         inputs,

@@ -58,9 +58,9 @@ def run(
 
     Example: mira import-qsl labels/project.json -o data.tar --label-key category
 
-    Python: mira.formats.qsl.import_qsl(project, output, ...) and SceneCollection.from_qsl.
+    Python: mira.pipeline.jobs.import_qsl(project, output, ...) and SceneCollection.from_qsl.
     """
-    from mira.formats.qsl import import_qsl
+    from mira.pipeline.jobs import import_qsl
 
     report = import_qsl(
         project,

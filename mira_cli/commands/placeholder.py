@@ -64,17 +64,16 @@ def run(
 
     Python: SceneCollection.save_placeholder(filename, colormap).
     """
-    from mira.formats import iter_scenes
-    from mira.ops.placeholder import save_placeholder
+    from mira.pipeline import TarSource
+    from mira.pipeline.jobs import save_placeholder
 
-    scenes = output.progress(iter_scenes(inputs), "Drawing placeholders")
     report = save_placeholder(
-        scenes,
+        TarSource(inputs),
         out,
         colormap=colormap,
         background=background,
         force=force,
-        inputs=inputs,
+        progress=output.progress,
         jobs=jobs,
         **writer_options(tar_format, shard_size),
     )

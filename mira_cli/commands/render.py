@@ -50,15 +50,17 @@ def run(
 ) -> None:
     """Draw each scene's annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.
 
-    Python: Scene.annotated() for one scene; mira.ops.render.render_scenes for a stream.
+    Python: Scene.annotated() for one scene; mira.pipeline.jobs.render_scenes for a stream.
     """
-    from mira.formats import iter_scenes
-    from mira.ops.render import render_scenes
+    from functools import partial
 
-    scenes = output.progress(iter_scenes(inputs), "Rendering", total=limit)
+    from mira.pipeline import TarSource
+    from mira.pipeline.jobs import render_scenes
+
     report = render_scenes(
-        scenes, out_dir, limit=limit, labels=labels, opaque=opaque, format=format.value,
-        jobs=jobs, force=force, inputs=inputs, colormap=colormap,
+        TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
+        format=format.value, jobs=jobs, force=force, colormap=colormap,
+        progress=partial(output.progress, total=limit),
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]
     output.emit(

@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from mira_cli import output
-from mira_cli.conversion import Command
 from mira_cli.options import (
     ForceOpt,
     InputArg,
@@ -80,7 +80,7 @@ MissingOpt = Annotated[
 ]
 
 
-class SplitCommand(Command):
+class SplitCommand(TyperCommand):
     """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -147,7 +147,8 @@ def run(
     Python: SceneCollection.split(sizes, random_state, stratify, group, preserve).
     """
     from mira.ops.keys import REQUIRED
-    from mira.ops.split import check_preserve_key, part_names, split_file
+    from mira.ops.split import check_preserve_key, part_names
+    from mira.pipeline.jobs import split_file
 
     usage_check(lambda: part_names(names, len(sizes)), "--names")
     usage_check(lambda: check_preserve_key(preserve), "--preserve")

@@ -23,10 +23,10 @@ def run(inputs: InputArg, json_mode: JsonOpt = False, by: ByOpt = None) -> None:
 
     Python: mira.ops.stats.collect_stats(scenes, by=None).
     """
-    from mira.formats import iter_scenes
     from mira.ops.stats import collect_stats, report_tables
+    from mira.pipeline import TarSource
 
-    scenes = output.progress(iter_scenes(inputs), "Reading scenes")
+    scenes = output.progress(TarSource(inputs), "Reading scenes")
     report = collect_stats(scenes, by=by)
     tables = [output.Table(t["title"], t["columns"], t["rows"]) for t in report_tables(report)]
     output.emit(report, tables, json_mode)

@@ -94,7 +94,7 @@ def run(
 
     Python: Scene.to_subcrops(max_size) and Scene.tile(size, overlap, min_visibility).
     """
-    from mira.ops.tiling import tile_file
+    from mira.pipeline.jobs import tile_file
 
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import tarfile
 import time
@@ -205,54 +206,6 @@ def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
     )
 
 
-def command_params():
-    """(command name, parameter, context) for every option and argument of the app."""
-    import typer
-
-    from mira_cli.app import app
-
-    group = typer.main.get_command(app)
-    commands = {"mira": group, **group.commands}
-    for name, command in commands.items():
-        ctx = typer.Context(command)
-        for param in command.get_params(ctx):
-            yield name, param, ctx
-
-
-RAW_VALUES = [
-    *["0", "1", "-1", "+3", "007", "42", "100", "101", "99999999999999999999", "1_0", "١"],
-    *["0.5", "1.0", "1.", ".5", "-0", "-0.2", "1e3", "1E-2", "1e400", "0.1234567890123456789"],
-    *["", " 1", "1 ", "abc", "inf", "nan", "0x10", "true", "-", "a b"],
-]
-
-
-def test_options_convert_exactly_as_typer_would():
-    """mira_cli.conversion gives typer's own result, or defers to typer."""
-    _coercion = pytest.importorskip("typer._coercion")
-    from mira_cli.conversion import _UNSURE, PlainValues
-
-    rng = random.Random(0)
-    numbers = [f"{rng.uniform(-1e3, 1e3):.{rng.randint(0, 20)}g}" for _ in range(300)]
-    checked = 0
-    for name, param, ctx in command_params():
-        typer_param = _coercion.build_runtime_param(param.type_descriptor)
-        members = getattr(param.type_descriptor.annotation, "__members__", {}).values()
-        choices = [str(member.value) for member in members]
-        singles = [*RAW_VALUES, *numbers, *choices, *(choice.upper() for choice in choices)]
-        values = [None, param.default, *singles]
-        if param.multiple or param.nargs == -1:
-            values = [None, (), *((v,) for v in singles), ("0.5", "7"), ("a", "b"), "0.5"]
-        for value in values:
-            ours = PlainValues(param).convert(value, ctx)
-            if ours is _UNSURE:
-                continue
-            theirs = typer_param.coerce(value, param=param, ctx=ctx)
-            where = (name, param.name, value)
-            assert (type(ours), repr(ours)) == (type(theirs), repr(theirs)), where
-            checked += 1
-    assert checked > 1000
-
-
 def test_tables_are_drawn_on_a_terminal_and_plain_text_elsewhere(mira, data_tar, tmp_path):
     import pty
 
@@ -368,3 +321,28 @@ def test_compressed_data_that_is_no_tarball_says_so(mira, tmp_path):
         1,
         "error: x.tar.gz: gzip data, but not a tar archive inside (invalid header)\n",
     )
+
+
+@pytest.mark.parametrize("command", ["dedupe", "tile", "placeholder"])
+def test_a_device_output_is_written_to_not_replaced(data_tar, tmp_path, command):
+    """`-o /dev/null` (with or without --force) writes into the device; it never renames a
+    temporary file over it, which would turn /dev/null into a regular file."""
+    argv = writer_commands(data_tar, tmp_path)[command]
+    for extra in ([], ["--force"]):
+        result = subprocess.run(
+            [MIRA, *map(str, argv), "-o", "/dev/null", *extra], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert [p for p in os.listdir("/dev") if p.startswith(".null.")] == []
+
+
+def test_a_fifo_output_gets_the_same_bytes_as_a_file(data_tar, tmp_path):
+    fifo, file = tmp_path / "pipe", tmp_path / "file.tar"
+    os.mkfifo(fifo)
+    assert subprocess.run([MIRA, "dedupe", str(data_tar), "-o", str(file)]).returncode == 0
+    with subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE) as reader:
+        result = subprocess.run([MIRA, "dedupe", str(data_tar), "-o", str(fifo)])
+        streamed = reader.stdout.read()
+    assert result.returncode == 0
+    assert streamed == file.read_bytes()

@@ -46,9 +46,10 @@ def test_scene_validation_names_the_problem(categories):
     with pytest.raises(ValidationError, match="scene image must be an array, a path, encoded"):
         Scene(categories, 3)
     with pytest.raises(
-        ValidationError, match=r"expected an HxWx3 RGB array, got shape \(2, 2, 4\)"
+        ValidationError,
+        match=r"expected an HxW or HxWxC array with 1 to 4 channels, got shape \(2, 2, 5\)",
     ):
-        Scene(categories, np.zeros((2, 2, 4), np.uint8))
+        Scene(categories, np.zeros((2, 2, 5), np.uint8))
 
 
 def test_path_images_and_missing_files(tmp_path, categories):

@@ -1,0 +1,57 @@
+"""The formats `mira import` reads and `mira export` writes, one module each.
+
+An import format's module has ``read(source, *, images_dir=None, skip_missing=False,
+report=None, **options) -> Iterator[Scene]``: it checks its input at once (a clear error
+naming the file before anything is written), then yields scenes keyed ``000000``, ...
+while filling `report` (counts, and everything it skipped or could not represent).
+An export format's module has ``Exporter``, a `mira.formats.layout.DatasetFolder`.
+Format-specific options are keyword arguments; `OPTIONS` says which format takes which.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from mira.errors import ValidationError
+
+#: format name → module in mira.formats, for `mira import`.
+IMPORTS: dict[str, str] = {
+    "qsl": "qsl",
+}
+#: format name → module in mira.formats, for `mira export`.
+EXPORTS: dict[str, str] = {}
+#: (direction, format) → the format-specific options it takes (beyond the common ones).
+OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("import", "qsl"): ("label_key",),
+}
+
+
+def _module(table: dict[str, str], direction: str, name: str) -> Any:
+    if name not in table:
+        known = ", ".join(sorted(table)) or "none yet"
+        raise ValidationError(f"cannot {direction} format {name!r}; formats: {known}")
+    return importlib.import_module(f"mira.formats.{table[name]}")
+
+
+def check_options(direction: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options that were given (not None), each one that `name` takes."""
+    given = {key: value for key, value in options.items() if value is not None}
+    allowed = OPTIONS.get((direction, name), ())
+    for key in given:
+        if key not in allowed:
+            flag = "--" + key.replace("_", "-")
+            takers = sorted(
+                f for (d, f), names in OPTIONS.items() if d == direction and key in names
+            )
+            raise ValidationError(f"{flag} applies to {direction} {' / '.join(takers)} only")
+    return given
+
+
+def importer(name: str) -> Callable[..., Iterator[Any]]:
+    return _module(IMPORTS, "import", name).read
+
+
+def exporter(name: str) -> type:
+    return _module(EXPORTS, "export", name).Exporter

@@ -1,0 +1,118 @@
+"""`mira import FORMAT`: another tool's dataset files → a tarball, image bytes untouched."""
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from mira.formats.interchange import IMPORTS
+from mira_cli import output
+from mira_cli.options import (
+    ForceOpt,
+    JsonOpt,
+    OutputOpt,
+    ShardSizeOpt,
+    TarFormat,
+    TarFormatOpt,
+    usage_check,
+    writer_options,
+)
+
+ImportFormat = Enum("ImportFormat", {name: name for name in IMPORTS}, type=str)  # type: ignore[misc]
+
+FormatArg = Annotated[
+    ImportFormat, typer.Argument(help="The format SOURCE is in.", metavar="FORMAT")
+]
+SourceArg = Annotated[
+    str,
+    typer.Argument(
+        help="The dataset: its annotation file, or its folder where the format has one.",
+        metavar="SOURCE",
+    ),
+]
+ImagesDirOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--images-dir",
+        metavar="DIR",
+        help="Folder that image paths start from (default: where the format puts them).",
+    ),
+]
+SkipMissingOpt = Annotated[
+    bool, typer.Option("--skip-missing", help="Skip (and count) scenes whose image is missing.")
+]
+KeyPrefixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key-prefix", metavar="P", help="Put P in front of every scene key (000000 → P000000)."
+    ),
+]
+LabelKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--label-key", metavar="KEY", help="qsl: the region configuration holding the categories."
+    ),
+]
+
+
+def _key_prefix(value: str | None) -> str | None:
+    from mira.ops.scene_keys import check_key_prefix
+
+    return usage_check(lambda: check_key_prefix(value), "--key-prefix") or None
+
+
+def run(
+    source_format: FormatArg,
+    source: SourceArg,
+    out: OutputOpt,
+    images_dir: ImagesDirOpt = None,
+    skip_missing: SkipMissingOpt = False,
+    key_prefix: KeyPrefixOpt = None,
+    label_key: LabelKeyOpt = None,
+    force: ForceOpt = False,
+    tar_format: TarFormatOpt = TarFormat.native,
+    shard_size: ShardSizeOpt = None,
+    json_mode: JsonOpt = False,
+) -> None:
+    """Import a dataset written by a labelling tool or for a trainer; scenes are keyed
+    000000, 000001, ... in the format's order, and whatever cannot be represented is
+    counted in the report. `mira import qsl` is `mira import-qsl`.
+
+    Example: mira import coco instances_train.json -o train.tar --images-dir images/train
+
+    Python: mira.pipeline.jobs.import_file(format, source, output, ...).
+    """
+    from mira.formats.interchange import check_options
+    from mira.pipeline.jobs import import_file
+
+    fmt = source_format.value
+    options = usage_check(lambda: check_options("import", fmt, {"label_key": label_key}))
+    report = import_file(
+        fmt,
+        source,
+        out,
+        images_dir=images_dir,
+        skip_missing=skip_missing,
+        key_prefix=_key_prefix(key_prefix),
+        force=force,
+        progress=output.progress,
+        **writer_options(tar_format, shard_size),
+        **options,
+    )
+    output.emit(report, report_tables(report), json_mode, output=out)
+
+
+def report_tables(report: dict[str, Any]) -> list[output.Table]:
+    """Categories, then one table per group of counts (skipped, unsupported, ...)."""
+    title = f"Imported {report.get('scenes', 0)} scenes ({report['format']}) to {report['output']}"
+    categories = report.get("categories") or {}
+    rows = [[name, c.get("annotations", 0), c.get("labels", 0)] for name, c in categories.items()]
+    rows.append(["total", report.get("annotations", 0), report.get("labels", 0)])
+    tables = [output.Table(title, ["category", "annotations", "labels"], rows)]
+    for name, value in report.items():
+        if isinstance(value, dict) and value and all(isinstance(v, int) for v in value.values()):
+            counts = [[what.replace("_", " "), n] for what, n in value.items()]
+            tables.append(
+                output.Table(name.replace("_", " ").capitalize(), ["what", "count"], counts)
+            )
+    return tables
