@@ -19,6 +19,8 @@ Semantics (compared with the original library's `from_qsl`):
   and counted; a value that is not an option is an error naming the item and value.
 * Item metadata is kept, plus ``metadata["target"]``, the item's target as written in the
   project (QSL reserves that key too), so every scene can be traced back to its file.
+  Item and region metadata must be JSON a tarball can hold (no NaN or infinity, which
+  Python's parser accepts): otherwise an error naming the item.
 * Items that are not images, are ignored, or have no labels are skipped and counted by
   reason; a missing image file is an error unless `skip_missing` (then counted).
 * The image size comes from the file header (`mira.core.image_header`), falling back to
@@ -38,7 +40,7 @@ from typing import Any
 
 from mira.core import Categories, Category, ImageSource, Scene
 from mira.errors import FormatError, ImageError, ValidationError
-from mira.formats.qsl_regions import item_annotations, item_labels, label_values
+from mira.formats.qsl_regions import item_annotations, item_labels, json_metadata, label_values
 
 __all__ = ["iter_qsl", "load_qsl", "scene_from_qsl"]
 
@@ -334,6 +336,7 @@ def _convert(
     scene_labels, freeform = item_labels(labels.get("image"), ctx, where)
     if freeform:
         metadata["labels"] = freeform
+    json_metadata(metadata, where)
     width, height = source.dimensions
     annotations = item_annotations(labels, ctx, (width, height), where)
     return Scene(

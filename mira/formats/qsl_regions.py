@@ -6,6 +6,7 @@ rules are described in that module's docstring.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -86,7 +87,11 @@ def item_annotations(labels: Mapping[str, Any], ctx: Any, size: Size, where: str
             metadata = _region_metadata(region, region_labels or {}, ctx.label_key, at)
             for category in categories:
                 for shape in shapes:
-                    annotations.append(Annotation(category, **shape, metadata=metadata))
+                    try:
+                        annotation = Annotation(category, **shape, metadata=metadata)
+                    except ValidationError as exc:
+                        raise FormatError(f"{at}: {exc}") from None
+                    annotations.append(annotation)
     return annotations
 
 
@@ -111,6 +116,16 @@ def _region_metadata(
     other = {k: v for k, v in labels.items() if k != label_key and v not in (None, [], "")}
     if other and "labels" not in metadata:
         metadata["labels"] = other
+    return json_metadata(metadata, at)
+
+
+def json_metadata(metadata: dict[str, Any], at: str) -> dict[str, Any]:
+    """`metadata`, if a tarball can hold it: JSON without NaN or infinity (which Python's
+    parser accepts, and the writer would refuse later, without naming the item)."""
+    try:
+        json.dumps(metadata, allow_nan=False)
+    except ValueError as exc:  # also a circular reference, which JSON cannot make
+        raise FormatError(f"{at}: metadata cannot be written as JSON: {exc}") from None
     return metadata
 
 

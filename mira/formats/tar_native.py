@@ -2,6 +2,8 @@
 
 The JSON record is self-contained (categories, annotations with float coordinates, labels,
 masks, metadata, image name and size), so any tool can read one scene without the others.
+A record's size must be whole pixels between 1 and 2**31 - 1 (OpenCV's coordinates), as a
+writer stores it; anything else is an error naming the member.
 """
 
 from __future__ import annotations
@@ -86,6 +88,19 @@ def _reject_constant(token: str) -> float:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one for all records
+
+
+#: The largest width or height: OpenCV's pixel coordinates are 32-bit integers.
+MAX_SIDE = 2**31 - 1
+
+
+def _pixels(record: dict[str, Any], field: str, where: str) -> int:
+    """A record's width or height: a whole number of pixels an image can have."""
+    value = record[field]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIDE:
+        text = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}..."
+        raise FormatError(f"{where}: field {field!r} must be a whole number of pixels, got {text}")
+    return value
 
 
 def _number(value: Any) -> float:
@@ -191,7 +206,7 @@ def scene_from_record(
                 raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
         return Scene(
             categories,
-            image((int(record["width"]), int(record["height"]))),
+            image((_pixels(record, "width", where), _pixels(record, "height", where))),
             annotations=annotations,
             metadata=record["metadata"],
             masks=record["masks"],

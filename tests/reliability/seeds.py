@@ -113,3 +113,37 @@ def qsl_project() -> dict[str, bytes]:
     text = io.StringIO()
     json.dump(project, text, indent=1)
     return {"project.json": text.getvalue().encode(), "img/a.png": png, "img/b.jpg": jpg}
+
+
+def coco_file() -> dict[str, bytes]:
+    """A COCO instances file (first) and its images: boxes of two categories, an image
+    without annotations, ids out of order."""
+    coco = {
+        "images": [{"id": 7, "file_name": "b.jpg", "width": 16, "height": 12},
+                   {"id": 3, "file_name": "a.png", "width": 20, "height": 10},
+                   {"id": 9, "file_name": "a.png", "width": 20, "height": 10}],
+        "annotations": [{"id": 1, "image_id": 3, "category_id": 2, "bbox": [1.5, 2, 8, 6.25]},
+                        {"id": 2, "image_id": 3, "category_id": 1, "bbox": [0, 0, 20, 10]},
+                        {"id": 3, "image_id": 7, "category_id": 2, "bbox": [4, 4, 1, 1]}],
+        "categories": [{"id": 2, "name": "cat"}, {"id": 1, "name": "dog"}],
+    }  # fmt: skip
+    return {
+        "instances.json": json.dumps(coco, indent=1).encode(),
+        "a.png": encode_image(_image(20, 10, 6), "png"),
+        "b.jpg": encode_image(_image(16, 12, 7), "jpg", 90),
+    }
+
+
+def voc_file() -> dict[str, bytes]:
+    """A PASCAL VOC annotation (first) and its image in the `<folder>` it names."""
+    xml = b"""<annotation>
+  <folder>JPEGImages</folder>
+  <filename>a.jpg</filename>
+  <size><width>16</width><height>12</height><depth>3</depth></size>
+  <object><name>dog</name><difficult>0</difficult>
+    <bndbox><xmin>1</xmin><ymin>2.5</ymin><xmax>10</xmax><ymax>11</ymax></bndbox></object>
+  <object><name>cat</name>
+    <bndbox><xmin>0</xmin><ymin>0</ymin><xmax>16</xmax><ymax>12</ymax></bndbox></object>
+</annotation>
+"""
+    return {"a.xml": xml, "JPEGImages/a.jpg": encode_image(_image(16, 12, 8), "jpg", 90)}

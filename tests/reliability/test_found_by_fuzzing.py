@@ -6,16 +6,18 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from mira.errors import FormatError, ValidationError
+from mira.datasets import load_coco, load_voc
+from mira.errors import FormatError, ImageError, ValidationError
 from mira.formats import iter_scenes
 from mira.formats.qsl import load_qsl
 from mira.formats.qsl_rle import decode_rle
-from tests.reliability.seeds import native_tarballs, qsl_project
+from tests.reliability.seeds import coco_file, native_tarballs, qsl_project, voc_file
 
 
 def write_project(folder: Path, change) -> Path:
@@ -180,4 +182,115 @@ def test_a_mask_contour_beyond_opencv_coordinates(tmp_path):
     assert str(info.value) == (
         f"{path}: member 000000.json: scene 000000: mask 0: contour points must lie within "
         "±2**31 (OpenCV's pixels)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("12", "'12'"), (1.5, "1.5"), (0, "0"), (2**31, "2147483648"), (True, "True")],
+)
+def test_a_record_size_that_is_not_a_number_of_pixels(tmp_path, value, shown):
+    """int() took "12" and 1.5 and True; 0 divided by zero in the pixel commands."""
+    path = _record_tarball(tmp_path / "data.tar", lambda record: record.update(width=value))
+    with pytest.raises(FormatError) as info:
+        list(iter_scenes(path))
+    assert str(info.value) == (
+        f"{path}: member 000000.json: field 'width' must be a whole number of pixels, got {shown}"
+    )
+
+
+def test_qsl_metadata_holding_nan(tmp_path):
+    """Python's parser takes NaN; the tarball writer refused it later, naming no item."""
+
+    def change(project):
+        project["items"][0]["metadata"]["score"] = math.nan
+
+    path = write_project(tmp_path, change)
+    with pytest.raises(FormatError) as info:
+        load_qsl(path)
+    assert str(info.value) == (
+        f"{path}: items[0] (img/a.png): metadata cannot be written as JSON: Out of range "
+        "float values are not JSON compliant"
+    )
+
+
+def write_coco(folder: Path, change) -> Path:
+    """The COCO seed and its images in `folder`, its JSON changed by `change` (which may
+    return the file's bytes instead)."""
+    files = coco_file()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    data = json.loads(files["instances.json"])
+    content = change(data)
+    path = folder / "instances.json"
+    path.write_bytes(content if isinstance(content, bytes) else json.dumps(data).encode())
+    return path
+
+
+def load_coco_scenes(path: Path) -> list:
+    scenes = load_coco(str(path), None)
+    return [scene.image.shape for scene in scenes]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda data: b'{"images": "\xff"}', "not a COCO file: the file is not UTF-8 text"),
+        (lambda data: b"[" * 100_000 + b"]" * 100_000, "invalid JSON: nested too deeply"),
+        (
+            lambda data: data["annotations"][0].update(bbox=[10**400, 0, 1, 1]),
+            "malformed COCO entry (OverflowError: int too large to convert to float)",
+        ),
+        (
+            lambda data: data["categories"][1].update(name="cat"),
+            "category names must be unique (case-insensitive): 'cat' and 'cat'",
+        ),
+        (
+            lambda data: data["annotations"][0].update(bbox=[5, 5, -3, 1]),
+            "image 3: annotation cat: box is inverted (x1 > x2 or y1 > y2): [5.0, 5.0, 2.0, 6.0]",
+        ),
+    ],
+    ids=["not-utf8", "nested", "huge-int", "same-name", "inverted-box"],
+)
+def test_coco_files_the_fuzzer_broke(tmp_path, change, reason):
+    """UnicodeDecodeError, RecursionError, OverflowError and ValidationErrors that did not
+    name the file."""
+    path = write_coco(tmp_path, change)
+    with pytest.raises(FormatError) as info:
+        load_coco_scenes(path)
+    assert str(info.value) == f"{path}: {reason}"
+
+
+def test_a_coco_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = write_coco(tmp_path, lambda data: b"\xef\xbb\xbf" + json.dumps(data).encode())
+    assert load_coco_scenes(path) == [(10, 20, 3), (12, 16, 3), (10, 20, 3)]
+
+
+def test_a_folder_given_as_a_coco_file(tmp_path):
+    """IsADirectoryError."""
+    with pytest.raises(FormatError) as info:
+        load_coco(str(tmp_path), None)
+    assert str(info.value) == f"{tmp_path}: is a directory, not a COCO file"
+
+
+def test_a_coco_image_name_with_a_nul_character(tmp_path):
+    """ValueError: embedded null byte, from open()."""
+    write_coco(tmp_path, lambda data: data["images"][0].update(file_name="b\u0000.jpg"))
+    with pytest.raises(ImageError) as info:
+        load_coco_scenes(tmp_path / "instances.json")
+    assert str(info.value) == f"'{tmp_path}/b\\x00.jpg': an image path cannot hold a NUL character"
+
+
+def test_a_voc_box_inverted(tmp_path):
+    """A ValidationError that named neither the file nor the object."""
+    files = voc_file()
+    (tmp_path / "JPEGImages").mkdir()
+    (tmp_path / "JPEGImages/a.jpg").write_bytes(files["JPEGImages/a.jpg"])
+    path = tmp_path / "a.xml"
+    path.write_bytes(files["a.xml"].replace(b"<xmax>10</xmax>", b"<xmax>0.5</xmax>"))
+    with pytest.raises(FormatError) as info:
+        load_voc([str(path)], ["dog", "cat"])
+    assert str(info.value) == (
+        f"{path}: object 0: annotation dog: box is inverted (x1 > x2 or y1 > y2): "
+        "[1.0, 2.5, 0.5, 11.0]"
     )
