@@ -5,20 +5,24 @@ start from, a mutator that damages them the way real files get damaged (and then
 and `read`, which runs the reader end to end as a command does, writing its output. For
 every case `run_case` checks the only outcomes allowed:
 
-* success, or a `mira.errors.MiraError` (any other exception is a bug, reported with the
-  reader, seed and case number that reproduce it);
+* success, or a `mira.errors.MiraError` of one line naming the input file (or, for an
+  ImageError, the image); any other exception is a bug, reported with the reader, seed
+  and case number that reproduce it;
 * after a failure, no output file; after either, nothing written anywhere but the output
   folder (the input folder, the working folder and the temporary folder stay as they were).
 
-Adding a reader (COCO, YOLO, VOC, CVAT, Label Studio, ...) is one entry in `READERS`: its
-seeds (written into the case's input folder, images beside them), a mutator (`mutate_json`
-for JSON formats, `mutate_text` for line-based ones, `mutate_bytes` for binary), and the
-library call that reads the input and writes the output. tests/reliability/test_fuzz.py
-runs every entry.
+Adding a reader is one entry in `READERS`: a name, its seeds (a function returning file
+name → bytes dicts, written into the case's input folder; the first file is the one
+mutated, the others, images, stay beside it), a mutator (`mutate_json` for JSON formats,
+`mutate_xml` for XML, `mutate_text` for line-based ones, `mutate_bytes` for binary), and
+the call that reads the input and writes the output. A `mira import FORMAT` reader is
+`import_format(FORMAT)`, named "import FORMAT": tests/reliability/test_fuzz.py checks that
+every format in `mira.formats.interchange.IMPORTS` has one, and runs every entry.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mira.errors import MiraError
+from mira.errors import ImageError, MiraError
 
 Seed = dict[str, bytes]  # file name in the input folder → content; the first is the input
 
@@ -81,6 +85,12 @@ INTERESTING_VALUES: list[Any] = [
 ]  # fmt: skip
 
 
+def _interesting(rng: random.Random) -> Any:
+    """A copy of one of INTERESTING_VALUES: later changes to the tree must not change the
+    list (or put a list inside itself)."""
+    return copy.deepcopy(rng.choice(INTERESTING_VALUES))
+
+
 def _nodes(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [path]
     if isinstance(tree, dict):
@@ -103,13 +113,13 @@ def _mutate_tree(rng: random.Random, tree: Any) -> Any:
     paths = _nodes(tree)
     path = rng.choice(paths)
     if not path:
-        return rng.choice(INTERESTING_VALUES)
+        return _interesting(rng)
     parent, key = _get(tree, path[:-1]), path[-1]
     kind = rng.randrange(6)
     if kind == 0:  # remove it
         del parent[key]
     elif kind == 1:
-        parent[key] = rng.choice(INTERESTING_VALUES)
+        parent[key] = _interesting(rng)
     elif kind == 2:  # another node's value here (a list where a number was, ...)
         parent[key] = json.loads(json.dumps(_get(tree, rng.choice(paths)), allow_nan=True))
     elif kind == 3:  # a number or string of another type
@@ -164,6 +174,41 @@ def mutate_text(rng: random.Random, data: bytes) -> bytes:
     else:
         lines[at] = lines[at][: rng.randrange(len(lines[at]) + 1)]
     return b"\n".join(lines)
+
+
+def mutate_xml(rng: random.Random, data: bytes) -> bytes:
+    """One or two changes to the XML tree (an element gone, doubled, renamed, emptied, or
+    its text replaced by an odd value); now and then deep nesting, or damaged bytes."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return mutate_bytes(rng, data)
+    roll = rng.random()
+    if roll < 0.03:
+        depth = rng.choice([2000, 100_000])
+        at = data.rindex(b"</")
+        return data[:at] + b"<a>" * depth + b"</a>" * depth + data[at:]
+    if roll < 0.2:
+        return mutate_text(rng, data)
+    for _ in range(rng.choice([1, 1, 2])):
+        pairs = [(parent, child) for parent in root.iter() for child in parent]
+        if not pairs:
+            break
+        parent, child = rng.choice(pairs)
+        kind = rng.randrange(5)
+        if kind == 0:
+            parent.remove(child)
+        elif kind == 1:
+            parent.insert(list(parent).index(child), copy.deepcopy(child))
+        elif kind == 2:
+            child.tag = rng.choice(["x", child.tag.upper(), f"{child.tag}2", "object"])
+        elif kind == 3:
+            child.text, child[:] = None, []
+        else:
+            child.text = str(rng.choice(INTERESTING_VALUES))
+    return ElementTree.tostring(root)
 
 
 def _members(data: bytes) -> list[tuple[str, bytes]]:
@@ -284,6 +329,18 @@ def _qsl_seeds() -> list[Seed]:
     return [qsl_project()]
 
 
+def _coco_seeds() -> list[Seed]:
+    from tests.reliability.seeds import coco_file
+
+    return [coco_file()]
+
+
+def _voc_seeds() -> list[Seed]:
+    from tests.reliability.seeds import voc_file
+
+    return [voc_file()]
+
+
 def read_scenes(path: Path, output: Path) -> None:
     """What pixel commands do: every scene built, its pixels decoded, and written again;
     and what stats looks at."""
@@ -303,17 +360,54 @@ def read_scenes(path: Path, output: Path) -> None:
 
 def read_stored(path: Path, output: Path) -> None:
     """What dedupe (and split's second pass) do: scenes copied as stored."""
-    from mira.ops.dedupe import dedupe_file
+    from mira.pipeline.jobs import dedupe_file
 
     dedupe_file([path], output, threshold=0.5)
 
 
 def read_qsl(path: Path, output: Path) -> None:
-    from mira.formats.qsl import import_qsl
+    """`mira import-qsl`."""
+    from mira.pipeline.jobs import import_qsl
 
     import_qsl(path, output)
 
 
+def import_format(name: str) -> Callable[[Path, Path], object]:
+    """`mira import NAME SOURCE -o OUTPUT`, images looked for where the format puts them."""
+
+    def read(path: Path, output: Path) -> None:
+        from mira.pipeline.jobs import import_file
+
+        import_file(name, path, output)
+
+    return read
+
+
+def _saved(scenes: Any, output: Path) -> None:
+    """A library reader's scenes, pixels decoded, written to `output`."""
+    from mira.formats import SceneWriter
+
+    with SceneWriter(output) as writer:
+        for scene in scenes:
+            scene.image  # noqa: B018 -- decoded
+            writer.write(scene)
+
+
+def read_coco(path: Path, output: Path) -> None:
+    """`mira.datasets.load_coco`, the original's COCO reader."""
+    from mira.datasets import load_coco
+
+    _saved(load_coco(str(path), None), output)
+
+
+def read_voc(path: Path, output: Path) -> None:
+    """`mira.datasets.load_voc`, the original's VOC reader."""
+    from mira.datasets import load_voc
+
+    _saved(load_voc([str(path)], ["dog", "cat"]), output)
+
+
+#: Every reader under fuzz, each with its share of the cases (see the module docstring).
 READERS: list[Reader] = [
     Reader("tarball scenes", _tarball_seeds, mutate_tarball, read_scenes, weight=2),
     Reader("tarball as stored", _tarball_seeds, mutate_tarball, read_stored, weight=2),
@@ -322,7 +416,10 @@ READERS: list[Reader] = [
     Reader("legacy protobufs", _legacy_seeds, mutate_members(_is_protobuf, mutate_bytes),
            read_scenes, weight=1),
     Reader("compressed tarball", _compressed_seeds, mutate_bytes, read_scenes, weight=1),
-    Reader("QSL project", _qsl_seeds, mutate_json, read_qsl, weight=3),
+    Reader("QSL project", _qsl_seeds, mutate_json, read_qsl, weight=2),
+    Reader("import qsl", _qsl_seeds, mutate_json, import_format("qsl"), weight=1),
+    Reader("COCO (mira.datasets)", _coco_seeds, mutate_json, read_coco, weight=1),
+    Reader("VOC (mira.datasets)", _voc_seeds, mutate_xml, read_voc, weight=1),
 ]  # fmt: skip
 
 
@@ -369,6 +466,8 @@ def run_case(reader: Reader, seed: Seed, data: bytes, case: Path, world: Path, l
         message = str(error)
         if "\n" in message or not message:
             raise Mismatch(f"{label}: error is not one line: {message!r}") from None
+        if os.fspath(inputs) not in message and not isinstance(error, ImageError):
+            raise Mismatch(f"{label}: error does not name the input: {message!r}") from None
     except Exception as error:  # the bug this test is for
         raise Mismatch(f"{label}: {type(error).__name__}: {error}") from error
     after = _listing(world)

@@ -18,6 +18,7 @@ import tempfile
 import pytest
 
 from mira.formats import tar_writer
+from mira.formats.interchange import IMPORTS
 from tests.reliability.fuzz import READERS, Reader, fuzz
 
 #: A numpy overflow warning is how a coordinate too large to compute with shows.
@@ -48,6 +49,11 @@ def isolated(tmp_path, monkeypatch):
 def test_a_run_has_at_least_the_cases_asked_for():
     assert DEFAULT_CASES >= 10_000
     assert sum(share(reader) for reader in READERS) >= CASES
+
+
+def test_every_import_format_is_fuzzed():
+    """A format added to `mira import` needs its entry in READERS (see tests/reliability/fuzz.py)."""
+    assert {f"import {name}" for name in IMPORTS} <= {reader.name for reader in READERS}
 
 
 @pytest.mark.parametrize("reader", READERS, ids=[r.name for r in READERS])
