@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate import import-qsl placeholder render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate filter fingerprint import import-qsl merge placeholder remap render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -29,12 +29,15 @@ _mira() {
                 --min-visibility) :; return ;;
                 --seed) :; return ;;
                 -j|--jobs) :; return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
                 --quality) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --quality --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --skip-undecodable --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -44,11 +47,14 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --threshold) :; return ;;
                 --method) mapfile -t COMPREPLY < <(compgen -W "iou coverage" -- "$cur"); return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "exact similar" -- "$cur"); return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --images --distance -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -63,17 +69,51 @@ _mira() {
                 _mira_files -f
             fi
             ;;
+        filter)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --categories) :; return ;;
+                --drop-categories) :; return ;;
+                --where) :; return ;;
+                --min-annotations) :; return ;;
+                --min-area) :; return ;;
+                --with-labels) :; return ;;
+                --sample) :; return ;;
+                --seed) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --categories --drop-categories --where --min-annotations --min-area --with-labels --sample --seed --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        fingerprint)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                -j|--jobs) :; return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
         import)
             case "$prev" in
                 -o|--output) _mira_files -f; return ;;
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --fingerprint -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -83,11 +123,27 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --label-key) :; return ;;
                 --base-dir) _mira_files -d; return ;;
+                -j|--jobs) :; return ;;
+                --key-prefix) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --key-prefix --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        merge)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --prefix-keys) :; return ;;
+                --duplicate-images) mapfile -t COMPREPLY < <(compgen -W "keep drop" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --prefix-keys --duplicate-images --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -97,12 +153,30 @@ _mira() {
                 -o|--output) _mira_files -f; return ;;
                 --colormap) _mira_files -f; return ;;
                 --background) :; return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --force --format --shard-size -j --jobs --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --skip-undecodable --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        remap)
+            case "$prev" in
+                -o|--output) _mira_files -f; return ;;
+                --map) _mira_files -f; return ;;
+                --unmapped) mapfile -t COMPREPLY < <(compgen -W "keep drop error" -- "$cur"); return ;;
+                --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
+                --shard-size) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --map --unmapped --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -111,12 +185,15 @@ _mira() {
             case "$prev" in
                 -o|--output) _mira_files -d; return ;;
                 --limit) :; return ;;
-                --format) mapfile -t COMPREPLY < <(compgen -W "jpg png" -- "$cur"); return ;;
+                --format|--image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 --colormap) _mira_files -f; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --colormap -j --jobs --force --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --skip-undecodable --force --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -131,11 +208,12 @@ _mira() {
                 --group) :; return ;;
                 --preserve) :; return ;;
                 --missing) :; return ;;
+                --distance) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --group-similar --distance --allow-empty --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -143,9 +221,12 @@ _mira() {
         stats)
             case "$prev" in
                 --by) :; return ;;
+                --distance) :; return ;;
+                -j|--jobs) :; return ;;
+                --fail-on) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--json --by -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--json --by --verify --distance -j --jobs --fail-on -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -158,12 +239,16 @@ _mira() {
                 --overlap) :; return ;;
                 --min-visibility) :; return ;;
                 --oversized) mapfile -t COMPREPLY < <(compgen -W "error crop" -- "$cur"); return ;;
+                --image-format) mapfile -t COMPREPLY < <(compgen -W "keep jpg png webp" -- "$cur"); return ;;
+                --quality) :; return ;;
                 -j|--jobs) :; return ;;
+                --engine) mapfile -t COMPREPLY < <(compgen -W "local ray" -- "$cur"); return ;;
+                --ray-address) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --skip-undecodable --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

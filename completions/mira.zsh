@@ -11,7 +11,11 @@ _mira_augment() {
         '--min-visibility[Drop annotations with a smaller share of their area left in the image (default\: the pipeline'\''s bbox min_visibility, else 0).]:F: ' \
         '--seed[Random seed; the same seed gives the same output.]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
-        '--quality[JPEG quality for JPEG sources.]:Q: ' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -27,6 +31,9 @@ _mira_dedupe() {
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--threshold[Overlap at or above which to drop, in (0, 1\].]:F: ' \
         '--method[iou, or coverage\: the share of an annotation inside a larger one.]:iou|coverage:(iou coverage)' \
+        '--images[Drop duplicate images instead, keeping the first\: exact (same bytes or pixels), or similar (near-duplicates within --distance).]:exact|similar:(exact similar)' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -48,6 +55,41 @@ _mira_evaluate() {
         '*:GT.tar:_files'
 }
 
+_mira_filter() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--categories[Keep only annotations of these categories.]:A,B: ' \
+        '--drop-categories[Drop the annotations of these categories.]:A,B: ' \
+        '*--where[Keep scenes whose metadata value equals (=) or differs from (!=) VALUE; repeat for several conditions, all of which must hold.]:metadata.PATH=VALUE: ' \
+        '--min-annotations[Keep scenes with at least N annotations.]:N: ' \
+        '--min-area[Drop annotations smaller than PX pixels².]:PX: ' \
+        '--with-labels[Keep scenes with an image-level label in L (A,B).]:L: ' \
+        '--sample[Keep exactly N of the scenes left, drawn by --seed.]:N: ' \
+        '--seed[Random seed; the same seed gives the same output.]:N: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
+_mira_fingerprint() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_import() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
@@ -55,6 +97,8 @@ _mira_import() {
         '--skip-missing[Skip (and count) scenes whose image is missing.]' \
         '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -72,6 +116,9 @@ _mira_import_qsl() {
         '--label-key[Region configuration whose options are the categories (default\: the only one in the project).]:KEY: ' \
         '--base-dir[Folder that relative image paths start from (default\: the project file'\''s folder).]:DIR:_files -/' \
         '--skip-missing[Skip (and count) items whose image file is missing.]' \
+        '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -82,15 +129,50 @@ _mira_import_qsl() {
         '*:PROJECT.json:_files'
 }
 
+_mira_merge() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '*--prefix-keys[Key prefixes\: none (default), auto (each input'\''s file stem and '\''-'\''), or one prefix per input.]:auto|none|P ...: ' \
+        '--duplicate-images[Exact duplicate images after the first\: keep them (counted) or drop them.]:keep|drop:(keep drop)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
 _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
         '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:COLOUR: ' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:IN.tar...:_files'
+}
+
+_mira_remap() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
+        '--map[YAML mapping of category → new name (rename or merge) or null (drop).]:MAP.yaml:_files' \
+        '--unmapped[Categories the map does not name\: keep them (after the map'\''s), drop them, or fail.]:keep|drop|error:(keep drop error)' \
+        '--force[Overwrite an existing output.]' \
+        '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
+        '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
         '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
@@ -105,9 +187,13 @@ _mira_render() {
         '--labels[Write category names.]' \
         '--no-labels[Write category names.]' \
         '--opaque[Fill annotations instead of outlining.]' \
-        '--format[Image format of the renders.]:jpg|png:(jpg png)' \
+        '(--format --image-format)'{--format,--image-format}'[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--colormap[Category colours (as for placeholder).]:FILE.yaml:_files' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
@@ -126,6 +212,9 @@ _mira_split() {
         '--group[Keep scenes sharing metadata.PATH (a dotted path into scene metadata) or categories together.]:KEY: ' \
         '--preserve[metadata.PATH holding a part name\: such scenes go to that part first.]:KEY: ' \
         '--missing[Value for scenes without the --stratify/--group metadata (default\: an error).]:VALUE: ' \
+        '--group-similar[Also keep near-duplicate images (within --distance) in one part; needs fingerprints (mira fingerprint). Exact duplicates always stay together.]' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '--allow-empty[Write the parts even when one of them is empty.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -140,6 +229,10 @@ _mira_stats() {
     _arguments -s \
         '--json[Print one JSON document on stdout instead of tables.]' \
         '--by[Also give the statistics per group\: metadata.PATH or categories.]:KEY: ' \
+        '--verify[Decode every image (on --jobs processes)\: report undecodable or truncated ones, and pixel sizes that differ from the record.]' \
+        '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
+        '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '*--fail-on[Exit 1 when any of these problems is found (after printing the report)\: any, or zero_area, inverted, out_of_image, duplicate_images, near_duplicate_images, undecodable_images, scenes_without_annotations.]:PROBLEM,...: ' \
         '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
         '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
@@ -154,7 +247,12 @@ _mira_tile() {
         '--overlap[Grid\: overlap of neighbours, in \[0, 1).]:F: ' \
         '--min-visibility[Grid\: drop clipped annotations showing less.]:F: ' \
         '--oversized[Subcrops\: an annotation that cannot fit is an error, or gets a crop.]:error|crop:(error crop)' \
+        '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
+        '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
+        '--engine[Where image work runs\: local worker processes (--jobs), or Ray\: a local Ray of --jobs CPUs, or the cluster at --ray-address (needs the ray extra).]:local|ray:(local ray)' \
+        '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
+        '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
@@ -172,9 +270,13 @@ _mira() {
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
         'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'filter:Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
+        'fingerprint:Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
         'import-qsl:Build a collection from a QSL project: boxes, polygons and masks, image-level labels.'
+        'merge:Concatenate collections: categories unioned by name, keys kept unique by prefixes.'
         'placeholder:Write placeholder scenes: same-size PNGs with each annotation filled in its colour.'
+        'remap:Rename, merge and drop categories by a map file, in annotations and labels.'
         'render:Draw each scene'\''s annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.'
         'split:Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.'
         'stats:Scenes, annotations and labels per category, image and annotation sizes, problems.'
@@ -194,9 +296,13 @@ _mira() {
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
                 evaluate) _mira_evaluate ;;
+                filter) _mira_filter ;;
+                fingerprint) _mira_fingerprint ;;
                 import) _mira_import ;;
                 import-qsl) _mira_import_qsl ;;
+                merge) _mira_merge ;;
                 placeholder) _mira_placeholder ;;
+                remap) _mira_remap ;;
                 render) _mira_render ;;
                 split) _mira_split ;;
                 stats) _mira_stats ;;

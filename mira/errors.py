@@ -2,10 +2,13 @@
 
     MiraError                      base: the CLI prints "error: <message>" and exits 1
      ├── ValidationError           an object or argument is invalid (also a ValueError)
+     │    └── OptionError          an option this input cannot honour (the CLI exits 2)
      ├── FormatError               a file, tarball member or record is malformed
      ├── ImageError                image bytes cannot be decoded
      ├── ConfigError               a configuration file (pipeline, colormap) is wrong
      ├── OutputError               an output exists (needs force) or would overwrite an input
+     ├── StorageError              object storage cannot be reached, or refuses the request
+     ├── EngineError               the engine (Ray) is not installed, cannot start, or failed
      └── MissingDataError          a dataset expected in a local folder is not there
 
 Every message is one line that says what is wrong and where (file, member, value).
@@ -22,6 +25,17 @@ class ValidationError(MiraError, ValueError):
     """An object or argument is invalid."""
 
 
+class OptionError(ValidationError):
+    """A valid option that the data cannot honour (an image with an alpha channel asked for
+    as JPEG, a category the input does not have, a sample larger than the collection): a
+    usage error, found only once that input is read. `option`, when known, is the library
+    argument it concerns (e.g. "categories"), so the CLI can name its flag."""
+
+    def __init__(self, message: str, option: str = "") -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class FormatError(MiraError):
     """A file, tarball member or record is malformed."""
 
@@ -36,6 +50,14 @@ class ConfigError(MiraError):
 
 class OutputError(MiraError):
     """An output cannot be written safely."""
+
+
+class StorageError(MiraError):
+    """Object storage (an s3:// or gs:// URL) cannot be reached or refuses the request."""
+
+
+class EngineError(MiraError):
+    """The engine that runs the work (Ray) is not installed, cannot start, or failed."""
 
 
 class MissingDataError(MiraError, FileNotFoundError):

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from mira import __version__
-from mira.errors import MiraError
+from mira.errors import MiraError, OptionError
 from mira_cli import output
 
 #: The app's options that every command accepts after its name too.
@@ -73,7 +73,11 @@ COMMANDS: dict[str, str] = {
     "augment": "augment",
     "dedupe": "dedupe",
     "tile": "tile",
+    "merge": "merge",
+    "filter": "filter",
+    "remap": "remap",
     "evaluate": "evaluate",
+    "fingerprint": "fingerprint",
 }
 
 
@@ -175,6 +179,8 @@ def _run() -> Any:
         return exc.code
     except Terminated as exc:
         return 128 + exc.signum
+    except OptionError as exc:  # an option value this input cannot honour: a usage error
+        return _fail(str(exc), exc, code=2)
     except (_StdoutClosed, BrokenPipeError):
         _discard_stdout()
         return STDOUT_CLOSED
@@ -210,8 +216,8 @@ def _discard_stdout() -> None:
     os.close(devnull)
 
 
-def _fail(message: str, exc: BaseException) -> int:
+def _fail(message: str, exc: BaseException, code: int = 1) -> int:
     if output.settings.verbose:
         traceback.print_exception(exc)
     output.error(message)
-    return 1
+    return code

@@ -31,6 +31,11 @@ class Table:
     rows: list[Sequence[Any]] = field(default_factory=list)
 
 
+def encoded_table(encoded: dict[str, int]) -> Table:
+    """The images a pixel command wrote, by encoding (``jpg q90``, ``png``...)."""
+    return Table("Images written", ["encoding", "images"], [[k, n] for k, n in encoded.items()])
+
+
 def _console(stream: Any) -> Any:
     from rich.console import Console
 
@@ -113,3 +118,12 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
         for item in items:
             yield item
             bar.advance(task)
+
+
+def undecodable_tables(report: dict[str, Any]) -> list[Table]:
+    """With --skip-undecodable: the scenes left out, and the first errors."""
+    skipped = report.get("undecodable")
+    if skipped is None:
+        return []
+    rows = [[skipped["count"], message] for message in skipped["examples"][:5]]
+    return [Table("Undecodable images skipped", ["count", "first errors"], rows or [[0, ""]])]

@@ -2,6 +2,7 @@
 
 from mira.core.annotation import Annotation, Categories, Category, Label
 from mira.core.collection import SceneCollection
+from mira.core.encoding import Encoding
 from mira.core.image import Dimensions, ImageSource
 from mira.core.masks import MaskRegion
 from mira.core.scene import Scene
@@ -11,6 +12,7 @@ __all__ = [
     "Categories",
     "Category",
     "Dimensions",
+    "Encoding",
     "ImageSource",
     "Label",
     "MaskRegion",

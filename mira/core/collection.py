@@ -77,6 +77,16 @@ class SceneCollection:
             return SceneCollection(scenes, categories)
         return SceneCollection(scenes, self._categories)
 
+    def merge(
+        self, *others: SceneCollection, prefix_keys: Sequence[str] | None = None
+    ) -> SceneCollection:
+        """This collection's scenes, then each other's, with the union of the categories (by
+        name, in order of first appearance); `prefix_keys`: one key prefix per collection.
+        A key two scenes share is an error (see mira/ops/merge.py)."""
+        from mira.ops.merge import merge_collections
+
+        return merge_collections([self, *others], prefix_keys)
+
     def filter(self, path: str | Sequence[str], value: Any) -> SceneCollection:
         """Scenes whose metadata at `path` (a key, a dotted path or a list of keys) equals value."""
         keys = path.split(".") if isinstance(path, str) else list(path)
@@ -163,12 +173,27 @@ class SceneCollection:
 
     # drawing: mira/ops/placeholder.py
     def save_placeholder(
-        self, filename: PathLike, colormap: Any = None, background: Any = 255, force: bool = True
+        self,
+        filename: PathLike,
+        colormap: Any = None,
+        background: Any = 255,
+        force: bool = True,
+        image_format: str = "png",
+        quality: int | None = None,
     ) -> dict[str, Any]:
-        """Save blank same-size PNGs with annotations filled in category colours (a report)."""
+        """Save blank same-size images (PNG by default) with annotations filled in category
+        colours (a report)."""
         from mira.pipeline.jobs import save_placeholder
 
-        return save_placeholder(self._scenes, filename, colormap, background, force=force)
+        return save_placeholder(
+            self._scenes,
+            filename,
+            colormap,
+            background,
+            force=force,
+            image_format=image_format,
+            quality=quality,
+        )
 
     # operations: mira/ops/split.py
     def split(

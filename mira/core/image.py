@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from mira.core.file_range import FileRange
-from mira.errors import ImageError, ValidationError
+from mira.errors import ImageError, OptionError, ValidationError
+
+if TYPE_CHECKING:
+    from mira.core.fingerprint import Fingerprint
 
 #: Magic numbers → file extension, for naming the image member of a tarball.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -25,6 +28,10 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"II*\x00", "tif"),
     (b"MM\x00*", "tif"),
 )
+
+
+#: The longest side a format can hold (libjpeg's JPEG_MAX_DIMENSION; WebP's 14 bits).
+MAX_SIDE = {"jpg": 65500, "webp": 16383}
 
 
 class Dimensions(NamedTuple):
@@ -83,21 +90,35 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def encode_image(rgb: np.ndarray, format: str = "png", quality: int | None = None) -> bytes:
-    """Encode an RGB array as PNG or JPEG (quality 1-100, default 95)."""
+def encode_image(
+    rgb: np.ndarray, format: str = "png", quality: int | None = None, where: str = "image"
+) -> bytes:
+    """Encode an RGB array as PNG, JPEG (quality 1-100, default 95) or WebP (quality 1-100,
+    None: lossless); `mira.core.encoding.Encoding` decides which for the pixel commands.
+    An image too large for the format is an OptionError naming `where`."""
     import cv2
 
     rgb = check_rgb(rgb)
+    height, width = rgb.shape[:2]
+    limit = MAX_SIDE.get("jpg" if format == "jpeg" else format)
+    if limit is not None and max(width, height) > limit:
+        raise OptionError(
+            f"{where}: a {width}x{height} image is too large for image format {format} "
+            f"(at most {limit} px a side); choose another image format"
+        )
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if quality is not None and not 1 <= int(quality) <= 100:
+        raise ValidationError(f"quality must be between 1 and 100, got {quality}")
     if format in ("jpg", "jpeg"):
         q = 95 if quality is None else int(quality)
-        if not 1 <= q <= 100:
-            raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
         ok, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, q])
     elif format == "png":
         ok, buffer = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    elif format == "webp":
+        q = 101 if quality is None else int(quality)  # above 100: OpenCV's lossless WebP
+        ok, buffer = cv2.imencode(".webp", bgr, [cv2.IMWRITE_WEBP_QUALITY, q])
     else:
-        raise ValidationError(f"cannot encode images as {format!r}; use 'png' or 'jpg'")
+        raise ValidationError(f"cannot encode images as {format!r}; use 'png', 'jpg' or 'webp'")
     if not ok:
         raise ImageError(f"OpenCV failed to encode a {rgb.shape} image as {format}")
     return buffer.tobytes()
@@ -120,6 +141,7 @@ class ImageSource:
         "_quality",
         "_name",
         "_dimensions",
+        "_fingerprint",
     )
 
     def __init__(
@@ -151,6 +173,7 @@ class ImageSource:
         self._dimensions = Dimensions(*dimensions) if dimensions is not None else None
         if self._array is not None:
             self._dimensions = Dimensions(self._array.shape[1], self._array.shape[0])
+        self._fingerprint: Fingerprint | None = None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> ImageSource:
@@ -191,6 +214,17 @@ class ImageSource:
         return self._range
 
     @property
+    def fingerprint(self) -> Fingerprint | None:
+        """The fingerprint of these encoded bytes, when known (see `with_fingerprint`)."""
+        return self._fingerprint
+
+    def with_fingerprint(self, fingerprint: Fingerprint | None) -> ImageSource:
+        """The same image, carrying `fingerprint` (which must be that of its bytes)."""
+        source = restore_image_source(self.state_by_reference())
+        source._fingerprint = fingerprint
+        return source
+
+    @property
     def changed(self) -> bool:
         """True when the pixels exist only in memory and must be encoded to be written."""
         return self._array is not None
@@ -204,7 +238,7 @@ class ImageSource:
         if self._range is not None:
             return self._read_range()  # not kept either, for the same reason
         assert self._array is not None
-        self._data = encode_image(self._array, self._format, self._quality)
+        self._data = encode_image(self._array, self._format, self._quality, where=self._name)
         return self._data
 
     def _read_file(self) -> bytes:
@@ -232,7 +266,13 @@ class ImageSource:
         """File extension for the encoded bytes ("jpg", "png", ...)."""
         if self._array is not None:
             return self._format
-        return sniff_extension(self._read_head(16)) or "img"
+        return sniff_extension(self.head(16)) or "img"
+
+    @property
+    def planned_encoding(self) -> tuple[str, int | None] | None:
+        """For pixels in memory, the format and quality they will be encoded with (see
+        `encode_image`); None for encoded bytes."""
+        return (self._format, self._quality) if self._array is not None else None
 
     def decode(self, keep: bool = False) -> np.ndarray:
         """RGB uint8 pixels as a read-only array (copy before drawing on it).
@@ -251,8 +291,9 @@ class ImageSource:
             self._decoded = array
         return array
 
-    def _read_head(self, size: int) -> bytes:
-        """The first bytes of the image, without reading a whole file."""
+    def head(self, size: int) -> bytes:
+        """The first `size` bytes of the image (fewer if it is shorter), without reading a
+        whole file."""
         if self._path is not None and self._data is None:
             try:
                 with open(self._path, "rb") as f:
@@ -270,7 +311,7 @@ class ImageSource:
             from mira.core.image_header import read_dimensions, read_file_dimensions
 
             if self._path is not None and self._data is None:
-                self._read_head(1)  # a missing file is an ImageError naming it
+                self.head(1)  # a missing file is an ImageError naming it
                 size = read_file_dimensions(self._path)
             else:
                 size = read_dimensions(self.encoded())

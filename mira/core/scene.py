@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label, check_metadata
+from mira.core.encoding import Encoding
 from mira.core.image import Dimensions, ImageSource, encode_image
 from mira.core.masks import MaskRegion, apply_masks, check_mask
 from mira.errors import ValidationError
@@ -300,17 +301,26 @@ class Scene:
 
         return resize_scene(self, resize_config)
 
-    def to_subcrops(self, max_size: int, oversized: str = "error") -> list[Scene]:
-        """Crops of at most max_size that never cut an annotation and hold all of them."""
+    def to_subcrops(
+        self, max_size: int, oversized: str = "error", encoding: Encoding | None = None
+    ) -> list[Scene]:
+        """Crops of at most max_size that never cut an annotation and hold all of them;
+        `encoding` says how they are written (default `keep`, see mira.core.encoding)."""
         from mira.ops.tiling import to_subcrops
 
-        return to_subcrops(self, max_size, oversized=oversized)
+        return to_subcrops(self, max_size, oversized=oversized, encoding=encoding)
 
-    def tile(self, size: int, overlap: float = 0.2, min_visibility: float = 0.0) -> list[Scene]:
+    def tile(
+        self,
+        size: int,
+        overlap: float = 0.2,
+        min_visibility: float = 0.0,
+        encoding: Encoding | None = None,
+    ) -> list[Scene]:
         """Overlapping size x size windows covering the image, annotations clipped to each."""
         from mira.ops.tiling import tile
 
-        return tile(self, size, overlap=overlap, min_visibility=min_visibility)
+        return tile(self, size, overlap, min_visibility, encoding=encoding)
 
     # augmentation: mira/ops/augment.py
     def augment(
@@ -348,11 +358,14 @@ class Scene:
 
         return show_annotations(self, **subplots_kwargs)
 
-    def to_placeholder(self, colormap: Any = None, background: Any = 255) -> Scene:
-        """The scene on a blank PNG of the same size, each annotation filled in its colour."""
-        from mira.ops.placeholder import to_placeholder
+    def to_placeholder(
+        self, colormap: Any = None, background: Any = 255, encoding: Encoding | None = None
+    ) -> Scene:
+        """The scene on a blank image of the same size (PNG unless `encoding` says
+        otherwise), each annotation filled in its colour."""
+        from mira.ops.placeholder import PNG, to_placeholder
 
-        return to_placeholder(self, colormap, background)
+        return to_placeholder(self, colormap, background, encoding or PNG)
 
     # legacy protobuf: the original library's serialisation (mira/formats/tar_legacy.py)
     def toString(self) -> tuple[bytes, bytes]:

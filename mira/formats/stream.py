@@ -8,12 +8,15 @@ from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from mira.core.file_range import FileRange
 from mira.core.image import sniff_extension
 from mira.core.scene import Scene
 from mira.errors import FormatError, ValidationError
+from mira.formats import storage
 from mira.formats.tar_native import (
     RECORD_EXTENSION,
     decode_record,
+    dump_record,
     encode_record,
     parse_record,
 )
@@ -80,12 +83,21 @@ class StoredScene:
 
     __slots__ = ("group", "record", "_scene")
 
-    def __init__(self, group: MemberGroup) -> None:
+    def __init__(self, group: MemberGroup, record: dict[str, Any] | None = None) -> None:
         self.group = group
         self._scene: Scene | None = None
-        self.record: dict[str, Any] | None = None
-        if RECORD_EXTENSION in group.members:
+        self.record = record
+        if record is None and RECORD_EXTENSION in group.members:
             self.record = parse_record(group.data(RECORD_EXTENSION), group.where(RECORD_EXTENSION))
+
+    def with_record(self, record: dict[str, Any]) -> StoredScene:
+        """The same image under another native record (a new key, categories, ...), for
+        stages that edit records without building scenes. The record is written as given,
+        not checked again: derive it from this scene's (checked) one, with "image" named
+        ``{key}.{extension}`` as before."""
+        group = self.group
+        members = {**group.members, RECORD_EXTENSION: dump_record(record)}
+        return StoredScene(MemberGroup(group.source, record["key"], members, group.names), record)
 
     def scene(self) -> Scene:
         if self._scene is None:
@@ -95,6 +107,23 @@ class StoredScene:
                 else decode_record(self.group, self.record)
             )
         return self._scene
+
+    def native_members(self) -> tuple[str, bytes, str, bytes | FileRange] | None:
+        """(key, record bytes, image name, image bytes or range) when a native writer may copy
+        this scene as stored: a native record whose image member is named by its key and
+        holds what its extension says. None otherwise (the scene is written anew)."""
+        record, group = self.record, self.group
+        if record is None:
+            return None
+        extension = record["image"].partition(".")[2]
+        if (
+            record["image"] != f"{record['key']}.{extension}"
+            or extension not in group.members
+            or _sniff(group, extension) != extension
+        ):
+            return None
+        image = group.members[extension]
+        return record["key"], group.data(RECORD_EXTENSION), record["image"], image
 
     def category_names(self) -> list[str]:
         """The scene's categories, in order."""
@@ -160,7 +189,7 @@ class SceneWriter:
             raise ValidationError(f"unknown tarball format {format!r}; use one of {FORMATS}")
         if shard_size is not None and shard_size < 1:
             raise ValidationError(f"shard size must be at least 1 scene, got {shard_size}")
-        self.path = os.fspath(path)
+        self.path = storage.local_path(os.fspath(path))
         if shard_size is not None and self.path == STDIO:
             raise ValidationError("cannot write shards to standard output")
         self.format = format
@@ -230,24 +259,17 @@ class SceneWriter:
     def write_stored(self, stored: StoredScene) -> str:
         """Append a stored scene: a native one to a native tarball is copied as stored,
         anything else is written as its `Scene`. Returns the key it was stored under."""
-        record, group = stored.record, stored.group
-        extension = record["image"].partition(".")[2] if record is not None else ""
-        if (
-            self.format != "native"
-            or record is None
-            or record["image"] != f"{record['key']}.{extension}"
-            or extension not in group.members
-            or _sniff(group, extension) != extension
-        ):
+        members = stored.native_members() if self.format == "native" else None
+        if members is None:
             return self.write(stored.scene())
-        key = self._claim(record["key"])
+        key, record, image_name, image = members
+        key = self._claim(key)
         tar = self._current()
-        tar.add(f"{key}.{RECORD_EXTENSION}", group.data(RECORD_EXTENSION))
-        member = group.members[extension]
-        if isinstance(member, bytes):
-            tar.add(record["image"], member)
+        tar.add(f"{key}.{RECORD_EXTENSION}", record)
+        if isinstance(image, bytes):
+            tar.add(image_name, image)
         else:
-            tar.add_range(record["image"], member)
+            tar.add_range(image_name, image)
         self.count += 1
         return key
 
@@ -273,12 +295,16 @@ class SceneWriter:
     def remove(self) -> None:
         """Remove the files this writer committed (a later step of the same job failed)."""
         for tar in self._tars:
-            if tar.path != STDIO and os.path.isfile(tar.path):
+            if storage.is_url(tar.path):
+                storage.remove(tar.path)
+            elif tar.path != STDIO and os.path.isfile(tar.path):
                 os.unlink(tar.path)
 
     def _remove_stale_shards(self, count: int) -> None:
         """With force, shards left by an earlier, longer run would mix into globs: remove them."""
         index = count
-        while self.force and os.path.exists(shard_name(self.path, index)):
-            os.unlink(shard_name(self.path, index))
+        remote = storage.is_url(self.path)
+        exists = storage.exists if remote else os.path.exists
+        while self.force and exists(shard_name(self.path, index)):
+            (storage.remove if remote else os.unlink)(shard_name(self.path, index))
             index += 1

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
+from mira.core.fingerprint import Fingerprint
 from mira.core.image import ImageSource
 from mira.core.scene import Scene
 from mira.errors import FormatError, MiraError, ValidationError
@@ -46,6 +47,11 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{where}: metadata cannot be written as JSON: {exc}") from None
     return text.encode("utf-8")
+
+
+def dump_record(record: dict[str, Any]) -> bytes:
+    """The bytes of a record given as a dict (e.g. a parsed one, edited)."""
+    return _dump(record, f"scene {record.get('key')}")
 
 
 def _points(array: np.ndarray) -> list[list[float]]:
@@ -80,6 +86,9 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
         ],
         "metadata": scene.metadata,
     }
+    fingerprint = scene.image_source.fingerprint
+    if fingerprint is not None:  # optional: records without one stay as they were
+        record["fingerprint"] = fingerprint.to_record()
     return _dump(record, f"scene {key}")
 
 
@@ -204,9 +213,12 @@ def scene_from_record(
                 )
             except (MiraError, KeyError, TypeError, ValueError) as exc:
                 raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
+        source = image((_pixels(record, "width", where), _pixels(record, "height", where)))
+        if "fingerprint" in record:
+            source = source.with_fingerprint(Fingerprint.from_record(record["fingerprint"], where))
         return Scene(
             categories,
-            image((_pixels(record, "width", where), _pixels(record, "height", where))),
+            source,
             annotations=annotations,
             metadata=record["metadata"],
             masks=record["masks"],

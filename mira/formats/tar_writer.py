@@ -14,10 +14,11 @@ import tarfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mira.core.file_range import FileRange, OpenFile
 from mira.errors import FormatError, OutputError
-from mira.formats import tar_copier
+from mira.formats import storage, tar_copier
 from mira.formats.tario import STDIO, is_stream
 from mira.formats.temporaries import temporary_file
 
@@ -66,7 +67,8 @@ class AtomicTar:
     never read into Python. The writing happens beside the caller, which prepares the next
     scenes meanwhile: in the copying process (`tar_copier`) when the first member is such a
     copy, else in a thread. The bytes are those of tarfile's PAX writer, ending with two
-    zero blocks padded to a 10 KiB record.
+    zero blocks padded to a 10 KiB record. A tar for a URL is written to a local spool file
+    and sent as one object (see `storage.RemoteFile`).
     """
 
     _BUFFER = 1 << 20
@@ -78,10 +80,14 @@ class AtomicTar:
         self._size = 0
         self._buffer = bytearray()
         self._own_fd = False
+        self._remote: storage.RemoteFile | None = None
         if path == STDIO:
             sys.stdout.flush()
             sys.stdout.buffer.flush()
             fd = sys.stdout.buffer.fileno()
+        elif storage.is_url(path):
+            self._remote = storage.RemoteFile(path)
+            fd, self._temp = self._remote.spool()
         elif is_stream(path):  # a device or pipe: nothing to replace, write straight to it
             fd, self._own_fd = os.open(path, os.O_WRONLY), True
         else:
@@ -129,9 +135,14 @@ class AtomicTar:
     def finish(self) -> None:
         """End the archive and wait until all of it is written, freeing the writer and the
         descriptor (a sharded writer finishes each shard as the next begins); `commit`
-        then puts the file in place."""
+        then puts the file in place. A URL's finished file is sent under a temporary key."""
         if self._finished:
             return
+        self._end()
+        if self._remote is not None:
+            self._send(self._remote.stage)
+
+    def _end(self) -> None:
         self._write(tarfile.NUL * 2 * tarfile.BLOCKSIZE)
         self._write(tarfile.NUL * (-self._size % tarfile.RECORDSIZE))
         self._flush()
@@ -140,7 +151,21 @@ class AtomicTar:
         if self._temp is not None or self._own_fd:
             os.close(self._fd)
 
+    def _send(self, send: Callable[[Any], None]) -> None:
+        """Hand the spool file (None once staged) to the remote object, then remove it."""
+        spool, self._temp = self._temp, None
+        try:
+            send(spool)
+        finally:
+            if spool is not None:
+                Path(spool).unlink(missing_ok=True)
+
     def commit(self) -> None:
+        if self._remote is not None:
+            if not self._finished:
+                self._end()
+            self._send(self._remote.commit)
+            return
         self.finish()
         if self._temp is not None:
             os.chmod(self._temp, 0o644 & ~_umask())
@@ -148,6 +173,8 @@ class AtomicTar:
             self._temp = None
 
     def abort(self) -> None:
+        if self._remote is not None:
+            self._remote.abort()
         if self._finished:
             if self._temp is not None:
                 Path(self._temp).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from typing import IO, NamedTuple
 
 from mira.core.file_range import FileRange, OpenFile, read_exactly
 from mira.errors import FormatError, OutputError
+from mira.formats import storage
 from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
 from mira.formats.temporaries import check_folder
 
@@ -30,13 +31,16 @@ _GLOB_CHARS = set("*?[")
 
 
 def expand_inputs(paths: PathLike | Sequence[PathLike]) -> list[str]:
-    """Turn one path, a glob, "-" or a list of them into a list of concrete inputs."""
+    """Turn one path, a glob, "-" or a list of them into a list of concrete inputs (URLs,
+    and globs of them, too: see `storage`)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     result: list[str] = []
     for path in paths:
-        text = os.fspath(path)
-        if text != STDIO and not os.path.exists(text) and _GLOB_CHARS & set(text):
+        text = storage.local_path(os.fspath(path))
+        if storage.is_url(text):
+            result.extend(storage.expand(text))
+        elif text != STDIO and not os.path.exists(text) and _GLOB_CHARS & set(text):
             matches = sorted(glob.glob(text))
             if not matches:
                 raise FormatError(f"{text}: no file matches this pattern")
@@ -123,7 +127,20 @@ class _Member(NamedTuple):
 def _open_input(path: str) -> tuple[Iterator[_Member], Callable[[], None], int | None]:
     """The members of one input, how to close it, and its descriptor when members have an
     offset: a regular uncompressed tarball is walked by `tar_headers`; stdin, pipes and
-    compressed files by tarfile."""
+    compressed files and URLs (streamed, see `storage.open_input`) by tarfile."""
+    if storage.is_url(path):
+        stream = storage.open_input(path)
+        try:
+            archive = _open_tarfile(stream, path, seekable=False)
+        except BaseException:
+            stream.close()
+            raise
+
+        def close_stream() -> None:
+            archive.close()
+            stream.close()
+
+        return _tarfile_members(archive, path), close_stream, None
     if path == STDIO:
         archive = _open_tarfile(sys.stdin.buffer, "<stdin>", seekable=False)
         return _tarfile_members(archive, "<stdin>"), archive.close, None
@@ -309,7 +326,9 @@ def is_stream(path: str) -> bool:
 def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False) -> None:
     """Refuse to replace an input (even with force) or an existing file (without force), or
     a path whose missing folders could not be created (they are, when writing starts); a
-    device or pipe is written to as it is (see `is_stream`)."""
+    device or pipe is written to as it is (see `is_stream`); a URL is checked by `storage`."""
+    if storage.is_url(path):
+        return storage.check_output(path, inputs, force)
     if is_stream(path):
         return
     for item in inputs:

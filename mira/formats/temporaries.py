@@ -9,6 +9,7 @@ caught between its two renames. (A process is looked up by its id on this machin
 another PID namespace that writes into the same folder at the same time is not told apart.)
 
 Missing parent folders of a target are created (like `mkdir -p`): the rule of every command.
+What is sent to object storage is spooled the same way in the temporary folder (`spooled`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def check_folder(target: PathLike) -> None:
     if not os.path.isdir(existing):
         where = "" if existing == parent else f"cannot create folder {parent}: "
         raise OutputError(f"{os.fspath(target)}: {where}{existing} is not a folder")
+
+
+def spooled(name: str) -> Path:
+    """A target in the local temporary folder, for outputs built there and then uploaded:
+    `temporary_file(spooled("mira-upload"))` is `/tmp/.mira-upload.mira-{pid}-{random}.part`,
+    removed by the next upload's clean-up if its process was killed."""
+    return Path(tempfile.gettempdir(), name)
 
 
 def temporary_file(target: PathLike) -> tuple[int, str]:

@@ -12,6 +12,7 @@ import pickle
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from mira.core.encoding import Encoding, count_encoded
 from mira.errors import ValidationError
 from mira.ops.augment import augment_scene, count_dropped, prepare
 from mira.ops.augment_pipeline import albumentations, derive_seed
@@ -20,8 +21,6 @@ from mira.pipeline.stage import MapStage
 
 if TYPE_CHECKING:
     from mira.pipeline.engine import Engine
-
-DEFAULT_QUALITY = 95
 
 
 class _Job(NamedTuple):
@@ -32,12 +31,13 @@ class _Job(NamedTuple):
     keep_original: bool
     min_visibility: float | None
     seed: int
-    quality: int
+    encoding: Encoding
 
 
 class _Done(NamedTuple):
     scenes: list[Any]
     dropped: list[str]
+    encoding: str  # how the copies were encoded (a resolved encoding's str)
 
 
 _PIPELINES: dict[bytes, Any] = {}
@@ -62,15 +62,16 @@ def copy_key(key: str, copy: int) -> str:
 
 def _augment_task(task: tuple[_Job, int, Any]) -> _Done:
     """Worker: the original (if kept) and every augmented copy of one scene, encoded."""
-    from mira.core.image import ImageSource, encode_image
+    from mira.core.image import ImageSource
 
     job, index, scene = task
     key = scene.key or f"{index:06d}"
     out = [scene.assign(key=key)] if job.keep_original else []
     dropped: list[str] = []
+    encoding = job.encoding
     if job.copies:
         pipeline = _pipeline(job.pipeline)
-        fmt = "jpg" if scene.image_source.extension == "jpg" else "png"
+        encoding = encoding.for_source(scene.image_source, f"scene {key}")
         # Decode (and bake the masks) once for all copies; the kept original stays encoded.
         scene = scene.assign(image=ImageSource.from_array(scene.image), masks=[])
         seedable = hasattr(pipeline, "set_random_state")  # a plain callable seeds itself
@@ -78,10 +79,9 @@ def _augment_task(task: tuple[_Job, int, Any]) -> _Done:
             seed = derive_seed(job.seed, index, copy) if seedable else None
             result = augment_scene(scene, pipeline, job.min_visibility, seed)
             pixels = result.scene.image_source.decode()
-            data = encode_image(pixels, fmt, job.quality if fmt == "jpg" else None)
-            image = ImageSource.from_bytes(
-                data, name=f"{copy_key(key, copy)}.{fmt}", dimensions=pixels.shape[1::-1]
-            )
+            name = f"{copy_key(key, copy)}.{encoding.format}"
+            data = encoding.encode(pixels, where=name)
+            image = ImageSource.from_bytes(data, name=name, dimensions=pixels.shape[1::-1])
             metadata = {**scene.metadata, "augment": {"source": key, "copy": copy}}
             out.append(
                 result.scene.assign(
@@ -89,7 +89,7 @@ def _augment_task(task: tuple[_Job, int, Any]) -> _Done:
                 )
             )
             dropped.extend(result.dropped)
-    return _Done(out, dropped)
+    return _Done(out, dropped, str(encoding))
 
 
 def augment_scenes(
@@ -101,15 +101,15 @@ def augment_scenes(
     min_visibility: float | None = None,
     seed: int = 0,
     jobs: int | None = None,
-    quality: int = DEFAULT_QUALITY,
+    encoding: Encoding | None = None,
     report: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     """Yield, per input scene in order, the original (if `keep_original`) then copies 1..N.
 
     Copies are keyed ``{key}-aug{copy:02d}`` and record ``{"augment": {"source", "copy"}}``
-    in their metadata; a scene without a key is named by its position (``000003``). JPEG
-    sources are written as JPEG at `quality`, others as PNG. `report`, if given, is filled
-    with the counts as scenes go by (see `new_report`).
+    in their metadata; a scene without a key is named by its position (``000003``). Copies
+    are encoded by `encoding` (default `keep`: see `mira.core.encoding`). `report`, if
+    given, is filled with the counts as scenes go by (see `new_report`).
     """
     from mira.pipeline.engine import local_engine
 
@@ -119,7 +119,7 @@ def augment_scenes(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        quality=quality,
+        encoding=encoding,
         report=report,
     )
     return stage(scenes, local_engine(jobs))
@@ -139,15 +139,13 @@ class AugmentStage(MapStage):
         keep_original: bool = False,
         min_visibility: float | None = None,
         seed: int = 0,
-        quality: int = DEFAULT_QUALITY,
+        encoding: Encoding | None = None,
         report: dict[str, Any] | None = None,
     ) -> None:
         if copies < 0 or (copies == 0 and not keep_original):
             raise ValidationError(
                 f"copies must be at least 1 (or 0 with keep_original), got {copies}"
             )
-        if not 1 <= quality <= 100:
-            raise ValidationError(f"JPEG quality must be between 1 and 100, got {quality}")
         if min_visibility is not None and not 0.0 <= min_visibility <= 1.0:
             raise ValidationError(f"min_visibility must be between 0 and 1, got {min_visibility}")
         self.pipeline = prepare(pipeline)
@@ -157,7 +155,7 @@ class AugmentStage(MapStage):
         except (pickle.PicklingError, TypeError, AttributeError) as e:
             spec, self.picklable = self.pipeline, False  # usable in this process only
             self.pickle_error = e
-        self.job = _Job(spec, copies, keep_original, min_visibility, seed, quality)
+        self.job = _Job(spec, copies, keep_original, min_visibility, seed, encoding or Encoding())
         self.report = new_report() if report is None else report
 
     def __call__(self, items: Iterable[Any], engine: Engine) -> Iterator[Any]:
@@ -177,6 +175,8 @@ class AugmentStage(MapStage):
     def results(self, results: Iterable[_Done]) -> Iterator[Any]:
         for done in results:
             count_dropped(done.dropped, self.report["dropped_by_visibility"])
+            if self.job.copies:
+                count_encoded(self.report["encoded"], done.encoding, self.job.copies)
             for scene in done.scenes:
                 self.report["scenes_out"] += 1
                 self.report["annotations_out"] += len(scene.annotations)
@@ -186,13 +186,16 @@ class AugmentStage(MapStage):
 def new_report() -> dict[str, Any]:
     """The report of an augment run; stable keys, JSON-ready. ``dropped_by_visibility``
     counts, per category, annotations left out of copies: below ``min_visibility``, outside
-    the image, of zero area, or removed by the pipeline's own box filters."""
+    the image, of zero area, or removed by the pipeline's own box filters. ``encoded``
+    counts the copies by how they were encoded (``{"jpg q90": 12}``; originals kept with
+    ``keep_original`` are copied as they are)."""
     return {
         "scenes_in": 0,
         "scenes_out": 0,
         "annotations_in": 0,
         "annotations_out": 0,
         "dropped_by_visibility": {},
+        "encoded": {},
     }
 
 

@@ -10,21 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mira import geometry
-from mira.core.image import ImageSource
+from mira.core.encoding import Encoding
 from mira.errors import ValidationError
 
 if TYPE_CHECKING:
     from mira.core import Annotation, Scene
 
 Window = tuple[int, int, int, int]
-
-#: JPEG crops of JPEG sources are encoded at this quality; everything else becomes PNG.
-JPEG_QUALITY = 95
-
-
-def encoding_for(source: ImageSource) -> tuple[str, int | None]:
-    """How to encode pixels derived from `source`: JPEG stays JPEG (high quality), else PNG."""
-    return ("jpg", JPEG_QUALITY) if source.extension == "jpg" else ("png", None)
 
 
 def check_window(window: Sequence[Any], width: int, height: int) -> Window:
@@ -111,19 +103,24 @@ def crop_pixels(
     window: Window,
     min_visibility: float = 0.0,
     metadata: dict[str, Any] | None = None,
+    encoding: Encoding | None = None,
+    key: str | None = None,
 ) -> tuple[Scene, int]:
     """A crop of `scene` whose unmasked pixels are already decoded (`pixels`); returns the
-    new scene (key None, image to encode like the source) and the visibility drop count."""
+    new scene (keyed `key`, its image to be encoded by `encoding`, already resolved for the
+    scene's image: default `keep`'s) and the visibility drop count."""
     x1, y1, x2, y2 = window
     annotations, dropped = crop_annotations(scene.annotations, window, min_visibility)
-    format, quality = encoding_for(scene.image_source)
-    image = ImageSource.from_array(pixels[y1:y2, x1:x2], format=format, quality=quality)
+    if encoding is None:
+        encoding = Encoding().for_source(scene.image_source)
+    name = f"{scene.image_source.name} at ({x1}, {y1})"
+    image = encoding.image(pixels[y1:y2, x1:x2], name=name)
     new = scene.assign(
         image=image,
         annotations=annotations,
         masks=shift_masks(scene.masks, -x1, -y1),
         metadata=scene.metadata if metadata is None else metadata,
-        key=None,
+        key=key,
     )
     return new, dropped
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from mira.core.encoding import Encoding, count_encoded
 from mira.errors import MiraError, ValidationError
 from mira.ops.colors import RGB, ColormapLike, ColorResolver
 from mira.pipeline import moved_job
@@ -301,14 +302,24 @@ def thumbnail(image: np.ndarray, cell: int = 256) -> np.ndarray:
 
 # ------------------------------------------------------------------ render command
 SHEET_NAME = "contact-sheet.jpg"
-RENDER_FORMATS = ("jpg", "png")
+#: The contact sheet is always JPEG: at the renders' quality when one is given, else this.
+SHEET_QUALITY = 90
+JPEG = Encoding("jpg")
 
 
-def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -> tuple[bytes, Any]:
+class _Render(NamedTuple):
+    stem: str  # the file name without its extension
+    data: bytes
+    encoding: str  # a resolved encoding's str, for the report
+    extension: str
+    thumb: np.ndarray | None
+
+
+def _render_task(task: tuple[str, Any, dict[str, Any], bool, bool, Encoding, bool]) -> _Render:
     """Worker: decode, draw, encode one scene; also a thumbnail when it goes on the sheet."""
-    from mira.core.image import encode_image
-
-    scene, colors, labels, opaque, fmt, quality, want_thumb = task
+    stem, scene, colors, labels, opaque, encoding, want_thumb = task
+    where = f"scene {scene.key}" if scene.key is not None else scene.image_source.name
+    encoding = encoding.for_source(scene.image_source, where)
     image = draw(
         scene.unmasked_image,
         scene.annotations,
@@ -318,12 +329,13 @@ def _render_task(task: tuple[Any, dict[str, Any], bool, bool, str, int, bool]) -
         masks=scene.masks,
         image_labels=scene.labels,
     )
-    encoded = encode_image(image, fmt, quality if fmt == "jpg" else None)
-    return encoded, (thumbnail(image) if want_thumb else None)
+    thumb = thumbnail(image) if want_thumb else None
+    return _Render(stem, encoding.encode(image, where), str(encoding), encoding.format, thumb)
 
 
 class RenderStage(MapStage):
-    """Each scene to ``(KEY.FORMAT, encoded drawing)``, drawn by the engine's workers, then
+    """Each scene to ``(KEY.EXT, encoded drawing)``, drawn and encoded (`encoding`, default
+    JPEG; `keep`: like the source; see `mira.core.encoding`) by the engine's workers, then
     ``(contact-sheet.jpg, ...)`` of the first `sheet_size` scenes; for a `FolderSink`."""
 
     needs_pixels = True
@@ -334,54 +346,53 @@ class RenderStage(MapStage):
         limit: int | None = None,
         labels: bool = True,
         opaque: bool = False,
-        format: str = "jpg",
+        encoding: Encoding = JPEG,
         colormap: ColormapLike = None,
         sheet_size: int = 16,
-        quality: int = 90,
         report: dict[str, Any] | None = None,
     ) -> None:
-        if format not in RENDER_FORMATS:
-            raise ValidationError(
-                f"render format must be one of {list(RENDER_FORMATS)}, got {format!r}"
-            )
         if limit is not None and limit < 1:
             raise ValidationError(f"limit must be at least 1, got {limit}")
-        self.limit, self.labels, self.opaque, self.format = limit, labels, opaque, format
-        self.sheet_size, self.quality = sheet_size, quality
+        self.limit, self.labels, self.opaque, self.encoding = limit, labels, opaque, encoding
+        self.sheet_size = sheet_size
         self.resolver = ColorResolver(colormap)
-        self.names: list[str] = []
         self.report = {} if report is None else report
 
     def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
-        seen: set[str] = {SHEET_NAME}
         for index, scene in enumerate(itertools.islice(items, self.limit)):
-            name = f"{scene.key if scene.key is not None else f'{index:06d}'}.{self.format}"
+            stem = scene.key if scene.key is not None else f"{index:06d}"
+            colors = self.resolver.for_scene(scene)
+            wanted = index < self.sheet_size
+            yield stem, scene, colors, self.labels, self.opaque, self.encoding, wanted
+
+    def results(self, results: Iterable[_Render]) -> Iterator[tuple[str, bytes]]:
+        from mira.core.image import encode_image
+
+        tiles: list[tuple[str, np.ndarray]] = []
+        seen: set[str] = {SHEET_NAME}
+        encoded: dict[str, int] = {}
+        rendered = 0
+        for render in results:
+            rendered += 1
+            name = f"{render.stem}.{render.extension}"
             if name in seen:
                 raise ValidationError(
                     f"two scenes would both be rendered to {name}; keys must be unique"
                 )
             seen.add(name)
-            self.names.append(name)
-            colors = self.resolver.for_scene(scene)
-            yield (
-                scene, colors, self.labels, self.opaque, self.format, self.quality,
-                index < self.sheet_size,
-            )  # fmt: skip
-
-    def results(self, results: Iterable[tuple[bytes, Any]]) -> Iterator[tuple[str, bytes]]:
-        from mira.core.image import encode_image
-
-        tiles: list[tuple[str, np.ndarray]] = []
-        for index, (encoded, thumb) in enumerate(results):
-            yield self.names[index], encoded
-            if thumb is not None:
-                tiles.append((self.names[index].rsplit(".", 1)[0], thumb))
-        if not self.names:
+            count_encoded(encoded, render.encoding)
+            yield name, render.data
+            if render.thumb is not None:
+                tiles.append((render.stem, render.thumb))
+        if not rendered:
             raise ValidationError("no scenes to render")
-        yield SHEET_NAME, encode_image(contact_sheet(tiles), "jpg", self.quality)
+        sheet_quality = self.encoding.quality or SHEET_QUALITY
+        yield SHEET_NAME, encode_image(contact_sheet(tiles), "jpg", sheet_quality)
         self.report.update(
-            scenes=len(self.names),
-            format=self.format,
+            scenes=rendered,
+            format=self.encoding.format,
+            quality=self.encoding.quality,
+            encoded=encoded,
             contact_sheet=SHEET_NAME,
             contact_sheet_scenes=len(tiles),
         )

@@ -208,8 +208,7 @@ def resize(
 def resize_scene(scene: Scene, resize_config: Mapping[str, Any]) -> Scene:
     """`Scene.resize`: pixels resized; boxes, polygons and mask contours scaled by the
     same per-axis factors (as floats); labels and metadata kept."""
-    from mira.core.image import ImageSource
-    from mira.ops.crop import encoding_for
+    from mira.core.encoding import Encoding
 
     pixels = scene.image_source.decode(keep=scene.cache)
     batch, scales, _ = resize([pixels], resize_config)
@@ -224,6 +223,5 @@ def resize_scene(scene: Scene, resize_config: Mapping[str, Any]) -> Scene:
         for a in scene.annotations
     ]
     masks = [{**m, "contour": m["contour"] * factor} for m in scene.masks]
-    format, quality = encoding_for(scene.image_source)
-    image = ImageSource.from_array(batch[0], format=format, quality=quality)
+    image = Encoding().for_source(scene.image_source).image(batch[0])
     return scene.assign(image=image, annotations=annotations, masks=masks)

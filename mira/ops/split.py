@@ -23,7 +23,9 @@ import numpy as np
 
 from mira.errors import ValidationError
 from mira.ops._partition import largest_remainder, partition
+from mira.ops.image_index import ImageIndex
 from mira.ops.keys import REQUIRED, Key, hashable, parse_key
+from mira.ops.split_safety import ImageGroups, check_parts, largest_group
 from mira.pipeline import moved_job
 from mira.pipeline.stage import Stage
 
@@ -109,25 +111,34 @@ def plan_split(
     preserve: str | None = None,
     missing: Any = REQUIRED,
     where: str = "input",
+    similar: int | None = None,
+    allow_empty: bool = False,
 ) -> tuple[list[list[int]], dict[str, Any]]:
-    """Pass 1 of a file split: read the KEY values of every scene and decide the parts.
-    Returns the parts (indices) and the values collected per role (see `_collect`)."""
+    """Pass 1 of a file split: read the KEY values and image identities of every scene and
+    decide the parts, keeping duplicate images together (near-duplicates too, within
+    `similar` bits; see `mira.ops.split_safety`). Returns the parts (indices) and the values
+    collected per role (see `_collect`), with ``images`` and ``sanity``."""
     keys = {
         role: parse_key(text)
         for role, text in (("stratify", stratify), ("group", group), ("preserve", preserve))
         if text is not None
     }
-    values = _collect(scenes, keys, list(names), missing)
+    index = ImageIndex()
+    values = _collect(index.watch(scenes), keys, list(names), missing)
     if not values["count"]:
         raise ValidationError(f"{where}: no scenes to split")
-    parts = split_indices(
-        values["count"],
-        sizes,
-        random_state,
-        values.get("stratify"),
-        values.get("group"),
-        values.get("preserve"),
-    )
+    images = ImageGroups(index, similar)
+    units = images.joined(values.get("group"))
+
+    def split(group_values: list | None) -> list[list[int]]:
+        strata, pinned = values.get("stratify"), values.get("preserve")
+        return split_indices(values["count"], sizes, random_state, strata, group_values, pinned)
+
+    parts = split(units)
+    images.count_crossing(lambda: part_of(split(values.get("group"))))
+    targets = largest_remainder(check_sizes(sizes), values["count"])
+    values["sanity"] = check_parts(parts, targets, names, largest_group(units), allow_empty)
+    values["images"] = images.report()
     return parts, values
 
 
@@ -149,9 +160,11 @@ def split_report(
     tally: SplitTally,
 ) -> dict[str, Any]:
     """The JSON-ready report of a file split: inputs, options, totals, and per part its path,
-    target and actual scenes, preserved scenes, annotations, and per category the annotation
-    count and its share (percent) of that category's total; ``groups`` checks that no group
-    value occurs in two parts."""
+    target, actual scenes and their difference (``deviation``), preserved scenes,
+    annotations, and per category the annotation count and its share (percent) of that
+    category's total; ``groups`` checks that no group value occurs in two parts (``ok`` only
+    when none does and ``sanity`` is ok too); ``images`` counts duplicate groups and the
+    pairs kept together; ``sanity`` names empty and off-target parts."""
     weights, tallies, categories = options["sizes"], tally.tallies, list(tally.categories)
     report = {
         **options,
@@ -160,7 +173,11 @@ def split_report(
         "categories": categories,
         "parts": [],
         "groups": _group_check(options["group"], values.get("group"), tally.part_of),
+        "images": values["images"],
+        "sanity": values["sanity"],
     }
+    if report["groups"] is not None:
+        report["groups"]["ok"] = not report["groups"]["crossing"] and values["sanity"]["ok"]
     targets = largest_remainder(weights, values["count"])
     preserved = values.get("preserve") or []
     for index, (name, path) in enumerate(zip(names, outputs, strict=True)):
@@ -172,6 +189,7 @@ def split_report(
                 "size": weights[index],
                 "target": targets[index],
                 "scenes": len(parts[index]),
+                "deviation": len(parts[index]) - targets[index],
                 "preserved": sum(1 for p in preserved if p == index),
                 "annotations": sum(part_tally.values()),
                 "categories": {

@@ -343,10 +343,15 @@ def report_tables(report: dict[str, Any], top_sizes: int = 10) -> list[dict[str,
             "; ".join(" = ".join(g["keys"]) for g in duplicates["groups"][:5]),
         ]
     )
+    if "scenes_without_annotations" in problems:  # the checks of mira.ops.stats_checks
+        from mira.ops.stats_checks import problem_rows as check_rows
+
+        problem_rows += check_rows(report)
     tables = [
         {"title": "Summary", "columns": ["what", "value"], "rows": summary},
         {
-            "title": "Categories (annotation width and height: min / median / max)",
+            "title": "Categories (annotation width and height: min / median / max; area: "
+            "small < 32² = 1024 px², medium < 96² = 9216 px², large >= 9216 px²)",
             "columns": ["category", "annotations", "scenes", "labels", "boxes", "polygons"]
             + ["small", "medium", "large", "width", "height"],
             "rows": categories,

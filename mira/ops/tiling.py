@@ -3,7 +3,8 @@
 scenes in parallel (the `mira tile` command).
 
 Each piece keeps its source's metadata plus ``{"tile": {"source": key, "x": .., "y": ..}}``
-(the window's offset in the source image), so tiles of one image can be grouped.
+(the window's offset in the source image), so tiles of one image can be grouped, and is
+keyed ``<source key>-<x>-<y>`` (`tile_key`); a piece of a scene without a key has none.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mira import geometry
+from mira.core.encoding import Encoding, count_encoded
 from mira.errors import ValidationError
 from mira.ops.crop import Window, crop_pixels
+from mira.ops.scene_keys import stream_key
 from mira.pipeline import moved_job
 from mira.pipeline.stage import MapStage
 
@@ -207,6 +210,14 @@ def subcrop_windows(
 # --- scenes -----------------------------------------------------------------------------
 
 
+def tile_key(key: str, x: int, y: int) -> str:
+    """Key of the piece of scene `key` whose window starts at (x, y): ``000012-00512-00000``.
+
+    Offsets are zero-padded to five digits, so the pieces of images up to 99999 px sort by
+    source key, then x, then y; the key stays a safe member name."""
+    return f"{key}-{x:05d}-{y:05d}"
+
+
 def _describe(scene: Scene) -> Callable[[int], str]:
     prefix = f"scene {scene.key}: " if scene.key else ""
 
@@ -227,11 +238,15 @@ def split_scene(
     overlap: float = 0.2,
     min_visibility: float = 0.0,
     oversized: str = "error",
-) -> tuple[list[Scene], dict[str, int]]:
-    """Decode once and cut the scene into sub-crops or grid tiles; returns the pieces and
-    counts (tiles, annotations in and out, dropped for visibility)."""
+    encoding: Encoding | None = None,
+) -> tuple[list[Scene], dict[str, Any]]:
+    """Decode once and cut the scene into sub-crops or grid tiles, to be encoded by
+    `encoding` (default `keep`) resolved for the scene's image; returns the pieces and
+    counts (tiles, annotations in and out, dropped for visibility, the encoding used)."""
     max_size = check_max_size(max_size)
     _choice(mode, MODES, "mode")
+    where = f"scene {scene.key}" if scene.key else None
+    encoding = (encoding or Encoding()).for_source(scene.image_source, where)
     pixels = scene.image_source.decode(keep=scene.cache)
     height, width = pixels.shape[:2]
     if mode == "grid":
@@ -246,7 +261,9 @@ def split_scene(
     pieces, dropped = [], 0
     for x1, y1, x2, y2 in windows:
         metadata = {**scene.metadata, "tile": {"source": scene.key, "x": x1, "y": y1}}
-        piece, lost = crop_pixels(scene, pixels, (x1, y1, x2, y2), threshold, metadata)
+        key = None if scene.key is None else tile_key(scene.key, x1, y1)
+        window = (x1, y1, x2, y2)
+        piece, lost = crop_pixels(scene, pixels, window, threshold, metadata, encoding, key)
         pieces.append(piece)
         dropped += lost
     counts = {
@@ -254,22 +271,31 @@ def split_scene(
         "annotations_in": len(scene.annotations),
         "annotations_out": sum(len(p.annotations) for p in pieces),
         "dropped_visibility": dropped,
+        "encoding": str(encoding),
     }
     return pieces, counts
 
 
-def to_subcrops(scene: Scene, max_size: int, oversized: str = "error") -> list[Scene]:
+def to_subcrops(
+    scene: Scene, max_size: int, oversized: str = "error", encoding: Encoding | None = None
+) -> list[Scene]:
     """`Scene.to_subcrops`: see `subcrop_windows` for the rules."""
-    return split_scene(scene, max_size, "subcrops", oversized=oversized)[0]
+    return split_scene(scene, max_size, "subcrops", oversized=oversized, encoding=encoding)[0]
 
 
-def tile(scene: Scene, size: int, overlap: float = 0.2, min_visibility: float = 0.0) -> list[Scene]:
+def tile(
+    scene: Scene,
+    size: int,
+    overlap: float = 0.2,
+    min_visibility: float = 0.0,
+    encoding: Encoding | None = None,
+) -> list[Scene]:
     """`Scene.tile`: grid windows (see `grid_windows`), annotations clipped to each and
     dropped when less than `min_visibility` of their area is inside."""
-    return split_scene(scene, size, "grid", overlap, min_visibility)[0]
+    return split_scene(scene, size, "grid", overlap, min_visibility, encoding=encoding)[0]
 
 
-def _split_encoded(task: tuple[Scene, dict[str, Any]]) -> tuple[list[Scene], dict[str, int]]:
+def _split_encoded(task: tuple[Scene, dict[str, Any]]) -> tuple[list[Scene], dict[str, Any]]:
     """Worker: split one scene and encode every piece, so only bytes travel back."""
     from mira.core.image import ImageSource
 
@@ -292,18 +318,21 @@ def tile_scenes(
     oversized: str = "error",
     jobs: int | None = None,
     report: dict[str, Any] | None = None,
+    encoding: Encoding | None = None,
 ) -> Iterator[Scene]:
     """Split a stream of scenes over `jobs` processes (default: all cores), a bounded
-    number at a time, yielding the encoded pieces in input order; `report` gets the
-    options and the totals as they accumulate. Options are checked before anything runs."""
+    number at a time, yielding the pieces in input order, encoded by `encoding`; `report`
+    gets the options and the totals as they accumulate. Options are checked before
+    anything runs."""
     from mira.pipeline.engine import local_engine
 
-    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report)
+    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report, encoding)
     return stage(scenes, local_engine(jobs))
 
 
 class TileStage(MapStage):
-    """Each scene to its sub-crops or grid tiles, cut and encoded by the engine's workers."""
+    """Each scene to its sub-crops or grid tiles, cut and encoded (by `encoding`, default
+    `keep`: see `mira.core.encoding`) by the engine's workers."""
 
     needs_pixels = True
     work = staticmethod(_split_encoded)
@@ -316,7 +345,9 @@ class TileStage(MapStage):
         min_visibility: float = 0.0,
         oversized: str = "error",
         report: dict[str, Any] | None = None,
+        encoding: Encoding | None = None,
     ) -> None:
+        encoding = encoding or Encoding()
         self.options = {
             "max_size": check_max_size(max_size),
             "mode": _choice(mode, MODES, "mode"),
@@ -325,21 +356,28 @@ class TileStage(MapStage):
             "oversized": _choice(oversized, OVERSIZED, "oversized"),
         }
         self.report = {} if report is None else report
-        self.report.update(self.options)
+        self.report.update(self.options, image_format=encoding.format, quality=encoding.quality)
+        self.work_options = {**self.options, "encoding": encoding}
         self.scenes = {"in": 0, "out": 0}
         self.annotations = {"in": 0, "out": 0, "dropped_visibility": 0}
-        self.report.update(scenes=self.scenes, annotations=self.annotations)
+        self.encoded: dict[str, int] = {}
+        self.report.update(scenes=self.scenes, annotations=self.annotations, encoded=self.encoded)
 
     def tasks(self, items: Iterable[Scene]) -> Iterator[tuple[Scene, dict[str, Any]]]:
-        return ((scene, self.options) for scene in items)
+        """A scene without a key is keyed by its position first, so its tiles get keys."""
+        for index, scene in enumerate(items):
+            if scene.key is None:
+                scene = scene.assign(key=stream_key(None, index))
+            yield scene, self.work_options
 
-    def results(self, results: Iterable[tuple[list[Scene], dict[str, int]]]) -> Iterator[Scene]:
+    def results(self, results: Iterable[tuple[list[Scene], dict[str, Any]]]) -> Iterator[Scene]:
         for pieces, counts in results:
             self.scenes["in"] += 1
             self.scenes["out"] += counts["tiles"]
             self.annotations["in"] += counts["annotations_in"]
             self.annotations["out"] += counts["annotations_out"]
             self.annotations["dropped_visibility"] += counts["dropped_visibility"]
+            count_encoded(self.encoded, counts["encoding"], counts["tiles"])
             yield from pieces
 
 

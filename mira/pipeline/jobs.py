@@ -8,6 +8,7 @@ if given, wraps the source stream (the CLI draws a bar on a terminal).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -16,9 +17,9 @@ from mira.formats.tario import PathLike
 from mira.ops.keys import REQUIRED
 from mira.pipeline.engine import Engine, local_engine
 from mira.pipeline.run import Pipeline
-from mira.pipeline.sinks import FolderSink, PartsSink, Sink, TarSink
+from mira.pipeline.sinks import FolderSink, NullSink, PartsSink, Sink, TarSink
 from mira.pipeline.sources import TarSource, source_inputs
-from mira.pipeline.stage import Stage
+from mira.pipeline.stage import MapStage, Stage
 
 ProgressArg = Callable[[Iterable[Any], str], Iterable[Any]] | None
 
@@ -26,11 +27,16 @@ ProgressArg = Callable[[Iterable[Any], str], Iterable[Any]] | None
 MOVED = {
     "mira.formats.qsl": ("import_qsl",),
     "mira.ops.dedupe": ("dedupe_file",),
+    "mira.ops.merge": ("merge_files",),
+    "mira.ops.filter": ("filter_file",),
+    "mira.ops.remap": ("remap_file",),
     "mira.ops.tiling": ("tile_file",),
     "mira.ops.augment_stream": ("save_augmented",),
     "mira.ops.placeholder": ("save_placeholder",),
     "mira.ops.render": ("render_scenes",),
     "mira.ops.split": ("split_file",),
+    "mira.ops.fingerprint": ("fingerprint_file",),
+    "mira.ops.image_dedupe": ("dedupe_images_file",),
 }
 
 
@@ -57,6 +63,13 @@ def run_job(
     ).run()
 
 
+def _skipping(stage: MapStage, skip_undecodable: bool, report: dict[str, Any]) -> None:
+    """`--skip-undecodable`: such scenes are left out and counted in ``report["undecodable"]``
+    (``count``, first ``examples``) instead of failing the run."""
+    if skip_undecodable:
+        stage.skip_undecodable(report)
+
+
 def dedupe_file(
     inputs: Any,
     output: Any,
@@ -79,6 +92,49 @@ def dedupe_file(
     return report
 
 
+def dedupe_images_file(
+    inputs: Any,
+    output: Any,
+    mode: str = "exact",
+    distance: int = 10,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira dedupe --images`: tarball(s) → the first scene of every group of copies
+    (`mira.ops.image_dedupe`), copied as stored. Pass 1 reads the fingerprints, computing
+    the missing ones (by `engine`, default `jobs` local processes; they are stored in the
+    output); pass 2 writes. Returns the report."""
+    from mira.ops import image_dedupe
+    from mira.ops.fingerprint import FingerprintStage
+    from mira.ops.image_index import ImageIndex
+
+    image_dedupe.check_mode(mode, distance)
+    report: dict[str, Any] = {
+        "output": os.fspath(output),
+        "images": mode,
+        "distance": distance if mode == "similar" else None,
+    }
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    show = progress or (lambda items, _description: items)
+    with source.rereadable() as readable:
+        fingerprints = FingerprintStage(report, keep=True)
+        index = ImageIndex()
+        for scene in fingerprints(
+            show(readable, "Reading fingerprints"), engine or local_engine(jobs)
+        ):
+            index.add(scene)
+        labels = image_dedupe.duplicate_labels(index, mode, distance)
+        report.update(scenes_in=len(index), groups=image_dedupe.group_report(index, labels))
+        stage = image_dedupe.ImageDedupeStage(labels, fingerprints.computed, report)
+        run_job(readable, [stage], sink, progress=progress, description="Writing")
+    return report
+
+
 def tile_file(
     inputs: Any,
     output: Any,
@@ -93,13 +149,20 @@ def tile_file(
     format: str = "native",
     shard_size: int | None = None,
     engine: Engine | None = None,
+    image_format: str = "keep",
+    quality: int | None = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira tile`: tarball(s) → sub-crops or grid tiles → a tarball (every piece encoded
-    once, by `engine`, default `jobs` local processes). Returns the report of `TileStage`."""
+    once, as `Encoding(image_format, quality)` says, by `engine`, default `jobs` local
+    processes). Returns the report of `TileStage`."""
+    from mira.core.encoding import Encoding
     from mira.ops.tiling import TileStage
 
     report: dict[str, Any] = {"output": os.fspath(output)}
-    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report)
+    encoding = Encoding(image_format, quality)
+    stage = TileStage(max_size, mode, overlap, min_visibility, oversized, report, encoding)
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     source = _tar_sources(inputs)
     sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
@@ -117,23 +180,28 @@ def save_augmented(
     min_visibility: float | None = None,
     seed: int = 0,
     jobs: int | None = None,
-    quality: int = 95,
+    quality: int | None = None,
     force: bool = False,
     inputs: Iterable[PathLike] = (),
     format: str = "native",
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    image_format: str = "keep",
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`mira augment`: the augmented stream to a tarball atomically; the report.
 
-    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). The output is checked
-    first (exists without `force`, or is one of `inputs`), then the pipeline and options; any
+    `pipeline` is an augmenter or a pipeline file (`load_pipeline`). Copies are encoded as
+    `Encoding(image_format, quality)` says. The encoding and the output are checked first
+    (exists without `force`, or is one of `inputs`), then the pipeline and options; any
     failure, then or later, leaves nothing behind.
     """
+    from mira.core.encoding import Encoding
     from mira.ops.augment_pipeline import load_pipeline
     from mira.ops.augment_stream import AugmentStage, new_report
 
+    encoding = Encoding(image_format, quality)
     report = new_report()
     sink = TarSink(
         output,
@@ -150,9 +218,10 @@ def save_augmented(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        quality=quality,
+        encoding=encoding,
         report=report,
     )
+    _skipping(stage, skip_undecodable, report)
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Augmenting")
     report["dropped_by_visibility"] = dict(sorted(report["dropped_by_visibility"].items()))
@@ -171,14 +240,20 @@ def save_placeholder(
     shard_size: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    image_format: str = "png",
+    quality: int | None = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
     """`SceneCollection.save_placeholder(filename, colormap)`, streaming: the placeholder of
-    every scene to a tarball (atomically); the report. `jobs` processes draw and encode
-    (None: all cores); output bytes do not depend on it."""
+    every scene to a tarball (atomically), encoded as `Encoding(image_format, quality)`
+    says (PNG by default); the report. `jobs` processes draw and encode (None: all cores);
+    output bytes do not depend on it."""
+    from mira.core.encoding import Encoding
     from mira.ops.placeholder import PlaceholderStage
 
     report: dict[str, Any] = {"output": os.fspath(filename)}
-    stage = PlaceholderStage(colormap, background, report)
+    stage = PlaceholderStage(colormap, background, report, Encoding(image_format, quality))
+    _skipping(stage, skip_undecodable, report)
     sink = TarSink(
         filename,
         force=force,
@@ -199,23 +274,28 @@ def render_scenes(
     limit: int | None = None,
     labels: bool = True,
     opaque: bool = False,
-    format: str = "jpg",
+    image_format: str = "jpg",
     jobs: int | None = None,
     force: bool = False,
     inputs: Iterable[Any] = (),
     colormap: Any = None,
     sheet_size: int = 16,
-    quality: int = 90,
+    quality: int | None = None,
     engine: Engine | None = None,
     progress: ProgressArg = None,
+    skip_undecodable: bool = False,
 ) -> dict[str, Any]:
-    """`mira render`: `OUT_DIR/<key>.<format>` per scene and `OUT_DIR/contact-sheet.jpg` of
-    the first `sheet_size` scenes; drawn by `engine` (default `jobs` local processes),
-    written in input order into a folder that appears only when complete."""
+    """`mira render`: `OUT_DIR/<key>.<ext>` per scene, encoded as `Encoding(image_format,
+    quality)` says (JPEG by default), and `OUT_DIR/contact-sheet.jpg` of the
+    first `sheet_size` scenes; drawn by `engine` (default `jobs` local processes), written
+    in input order into a folder that appears only when complete."""
+    from mira.core.encoding import Encoding
     from mira.ops.render import RenderStage
 
     report: dict[str, Any] = {"output": str(out_dir)}
-    stage = RenderStage(limit, labels, opaque, format, colormap, sheet_size, quality, report)
+    encoding = Encoding(image_format, quality)
+    stage = RenderStage(limit, labels, opaque, encoding, colormap, sheet_size, report)
+    _skipping(stage, skip_undecodable, report)
     sink = FolderSink(out_dir, force=force, inputs=[*source_inputs(scenes), *inputs])
     engine = engine or local_engine(jobs)
     run_job(scenes, [stage], sink, engine=engine, progress=progress, description="Rendering")
@@ -232,11 +312,18 @@ def import_qsl(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
+    key_prefix: str | None = None,
 ) -> dict[str, Any]:
     """`mira import-qsl`: a QSL project → a tarball (atomic, byte-deterministic); image
-    members are the image files' bytes, untouched. Returns the report."""
+    members are the image files' bytes, untouched; `key_prefix` goes in front of every
+    key; with `fingerprint`, records carry each image's fingerprint (computed by `jobs`
+    processes). Returns the report."""
     from mira.formats.qsl import iter_qsl
+    from mira.ops.scene_keys import PrefixKeys
 
+    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"project": os.fspath(project_path), "output": os.fspath(output)}
     scenes = iter_qsl(project_path, label_key, base_dir, skip_missing, report)
     sink = TarSink(
@@ -246,7 +333,44 @@ def import_qsl(
         format=format,
         shard_size=shard_size,
     )
-    run_job(scenes, [], sink, progress=progress, description="Importing")
+    fingerprints, engine = _fingerprinting(fingerprint, jobs, report)
+    stages += fingerprints
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
+    return report
+
+
+def _fingerprinting(fingerprint: bool, jobs: int | None, report: dict[str, Any]):
+    """The stages and engine of an import: a `FingerprintStage` on `jobs` processes when
+    asked for, else nothing (and nothing decoded)."""
+    if not fingerprint:
+        return [], local_engine(1)
+    from mira.ops.fingerprint import FingerprintStage
+
+    return [FingerprintStage(report)], local_engine(jobs)
+
+
+def fingerprint_file(
+    inputs: Any,
+    output: Any,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """`mira fingerprint`: tarball(s) → the same scenes, each record with its image's
+    fingerprint (computed by `engine`, default `jobs` local processes; scenes that have
+    one keep it undecoded), images copied byte for byte. Returns the report."""
+    from mira.ops.fingerprint import FingerprintStage
+
+    report: dict[str, Any] = {"output": os.fspath(output)}
+    stage = FingerprintStage(report)
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    engine = engine or local_engine(jobs)
+    run_job(source, [stage], sink, engine=engine, progress=progress, description="Fingerprinting")
+    report["scenes"] = sum(report["fingerprints"].values())
     return report
 
 
@@ -264,8 +388,14 @@ def split_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    similar: int | None = None,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     """Split tarball(s) into one tarball per part, streaming, without decoding an image.
+
+    Exact duplicate images stay in one part; with `similar` (a Hamming distance),
+    near-duplicates too (this needs stored fingerprints, see `fingerprint_file`). A part
+    left empty is an error unless `allow_empty` (see `mira.ops.split_safety`).
 
     Pass 1 reads the records to collect the KEY values and decides; pass 2 re-reads and
     writes every part in one sweep, copying scenes as stored. Standard input ("-") is
@@ -275,6 +405,7 @@ def split_file(
     """
     from mira.ops import split
     from mira.ops.keys import parse_key
+    from mira.ops.near_duplicates import check_distance
 
     weights = split.check_sizes(sizes)
     names = split.part_names(names, len(weights))
@@ -282,6 +413,8 @@ def split_file(
         if text is not None:
             parse_key(text)
     split.check_preserve_key(preserve)
+    if similar is not None:
+        check_distance(similar)
     source = _tar_sources(inputs)
     outputs = split.output_paths(source.inputs, names, out_dir)
     sinks = [
@@ -300,6 +433,8 @@ def split_file(
             preserve,
             missing,
             where=", ".join(source.inputs),
+            similar=similar,
+            allow_empty=allow_empty,
         )
         part_of = split.part_of(parts)
         tally = split.SplitTally(part_of, len(names))
@@ -312,8 +447,114 @@ def split_file(
         "stratify": stratify,
         "group": group,
         "preserve": preserve,
+        "group_similar": similar,
     }
     return split.split_report(options, names, outputs, parts, values, tally)
+
+
+def merge_files(
+    inputs: Sequence[PathLike],
+    output: PathLike,
+    prefix_keys: str | Sequence[str] | None = None,
+    duplicate_images: str = "keep",
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira merge`: tarballs (each a file, shards or a glob) → one tarball, in the order
+    given, categories unioned, keys kept unique (see `mira.ops.merge`). Reads the inputs
+    twice (standard input is spooled); nothing is written when a key clashes. Returns the
+    report of `mira.ops.merge.merge_report`."""
+    from mira.formats.tario import expand_inputs
+    from mira.ops import merge
+
+    args = [os.fspath(path) for path in inputs]
+    prefixes = merge.input_prefixes(args, prefix_keys)
+    merge.check_duplicate_action(duplicate_images)
+    names = ["<stdin>" if arg == "-" else arg for arg in args]
+    counts = [len(expand_inputs(arg)) for arg in args]
+    source = _tar_sources(args)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    with source.rereadable() as readable:
+        planner = merge.MergePlanner(names, prefixes, duplicate_images)
+        start = 0
+        for number, count in enumerate(counts):
+            files = readable.inputs[start : start + count]
+            start += count
+            reading = planner.reading(number)
+            description = f"Reading {names[number]}"
+            run_job(
+                TarSource(files), [reading], NullSink(), progress=progress, description=description
+            )
+        stage = merge.MergeStage(planner.plan, prefixes)
+        run_job(readable, [stage], sink, progress=progress, description="Merging")
+    return merge.merge_report(names, prefixes, os.fspath(output), stage)
+
+
+def filter_file(
+    inputs: PathLike | Sequence[PathLike],
+    output: PathLike,
+    categories: str | Sequence[str] | None = None,
+    drop_categories: str | Sequence[str] | None = None,
+    where: Sequence[str] = (),
+    min_annotations: int | None = None,
+    min_area: float | None = None,
+    with_labels: str | Sequence[str] | None = None,
+    sample: int | None = None,
+    seed: int = 42,
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira filter`: tarball(s) → the annotations and scenes the criteria keep → a tarball
+    (see `mira.ops.filter`); unchanged scenes are copied as stored. With `sample`, a first
+    pass counts the scenes left (standard input is spooled). Returns the report."""
+    from mira.ops import filter as filtering
+
+    criteria = filtering.SceneFilter(
+        categories, drop_categories, where, min_annotations, min_area, with_labels
+    )
+    sample = filtering.check_sample(sample)
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    reading = source.rereadable() if sample is not None else contextlib.nullcontext(source)
+    with reading as readable:
+        mask = None
+        if sample is not None:
+            counting = filtering.FilterStage(criteria)
+            run_job(readable, [counting], NullSink(), progress=progress, description="Counting")
+            mask = filtering.sample_mask(counting.left, sample, seed)
+        stage = filtering.FilterStage(criteria, mask)
+        run_job(readable, [stage], sink, progress=progress, description="Filtering")
+    report = {"inputs": source.inputs, "output": os.fspath(output), **stage.report()}
+    report["options"].update(sample=sample, seed=seed)
+    return report
+
+
+def remap_file(
+    inputs: PathLike | Sequence[PathLike],
+    output: PathLike,
+    mapping: Any,
+    unmapped: str = "keep",
+    force: bool = False,
+    progress: ProgressArg = None,
+    format: str = "native",
+    shard_size: int | None = None,
+) -> dict[str, Any]:
+    """`mira remap`: tarball(s) → categories renamed, merged or dropped by `mapping` (a map
+    file or a dict, see `mira.ops.remap`) → a tarball; scenes the map leaves as they are
+    are copied as stored. Returns the report."""
+    from mira.ops import remap
+
+    if isinstance(mapping, (str, os.PathLike)):
+        mapping = remap.load_map(mapping)
+    stage = remap.RemapStage(remap.Remapping(mapping, unmapped))
+    source = _tar_sources(inputs)
+    sink = TarSink(output, force=force, inputs=source.inputs, format=format, shard_size=shard_size)
+    run_job(source, [stage], sink, progress=progress, description="Remapping")
+    return {"inputs": source.inputs, "output": os.fspath(output), **stage.report()}
 
 
 def import_file(
@@ -328,25 +569,29 @@ def import_file(
     progress: ProgressArg = None,
     format: str = "native",
     shard_size: int | None = None,
+    fingerprint: bool = False,
+    jobs: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """`mira import FORMAT`: a labelling tool's or trainer's files → a tarball (atomic;
-    image bytes untouched). `options` are the format's own (see
-    `mira.formats.interchange.OPTIONS`). Returns the format reader's report."""
+    image bytes untouched; with `fingerprint`, as for `import_qsl`). `options` are the
+    format's own (see `mira.formats.interchange.OPTIONS`). Returns the format reader's
+    report."""
     from mira.formats import interchange
     from mira.ops.scene_keys import PrefixKeys
 
     options = interchange.check_options("import", source_format, options)
     read = interchange.importer(source_format)
-    stages = [PrefixKeys(key_prefix)] if key_prefix else []
     report: dict[str, Any] = {"format": source_format, "output": os.fspath(output)}
+    stages, engine = _fingerprinting(fingerprint, jobs, report)
+    stages = [PrefixKeys(key_prefix), *stages] if key_prefix else stages
     scenes = read(
         source, images_dir=images_dir, skip_missing=skip_missing, report=report, **options
     )
     sink = TarSink(
         output, force=force, inputs=[os.fspath(source)], format=format, shard_size=shard_size
     )
-    run_job(scenes, stages, sink, progress=progress, description="Importing")
+    run_job(scenes, stages, sink, engine=engine, progress=progress, description="Importing")
     return report
 
 

@@ -52,6 +52,16 @@ class Sink:
             self.abort()
 
 
+class NullSink(Sink):
+    """Writes nothing: for a first pass whose stages only learn from the stream (what a
+    merge must know before writing, how many scenes a filter leaves)."""
+
+    accepts_stored = True
+
+    def write(self, item: Any) -> None:
+        pass
+
+
 class TarSink(Sink):
     """Scenes to a native or legacy tarball, optionally sharded (see `SceneWriter`)."""
 

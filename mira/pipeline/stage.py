@@ -11,6 +11,10 @@ happens in `tasks` and `results`, the output does not depend on the engine.
 a pipeline of pixel-free stages may feed them scenes as stored (`StoredScene`), and a stage
 that leaves such an item unchanged passes the item itself on, so the sink can copy it as
 stored.
+
+`MapStage.skip_undecodable` makes a stage leave out (and count) the scenes whose image
+cannot be read or decoded in `work`, instead of failing the run: one mechanism for every
+pixel command's `--skip-undecodable`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mira.core.scene import Scene
+from mira.errors import ImageError
 
 if TYPE_CHECKING:
     from mira.pipeline.engine import Engine
@@ -38,14 +43,48 @@ class Stage:
         raise NotImplementedError
 
 
+#: How many messages of skipped images a report keeps (the count is always exact).
+MAX_EXAMPLES = 20
+
+
+class Undecodable:
+    """The result of a task whose image could not be read or decoded (see `Skipping`)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class Skipping:
+    """`work` with an `ImageError` turned into an `Undecodable` result (picklable whenever
+    `work` is a module-level function)."""
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        self.work = work
+
+    def __call__(self, task: Any) -> Any:
+        try:
+            return self.work(task)
+        except ImageError as exc:
+            return Undecodable(str(exc))
+
+
 class MapStage(Stage):
     """A stage whose per-scene work (`work`) the engine may run anywhere.
 
     `work` must be a module-level function (it is pickled with its task); `tasks` and
-    `results` run in the main process, in order.
+    `results` run in the main process, in order. A result carries what `results` needs of
+    its task, since skipped tasks (see `skip_undecodable`) yield no result.
     """
 
     work: ClassVar[Callable[[Any], Any]]
+    undecodable: dict[str, Any] | None = None
+
+    def skip_undecodable(self, report: dict[str, Any]) -> None:
+        """From now on, a scene whose image cannot be read or decoded is left out and
+        counted in ``report["undecodable"]`` (``count`` and the first error ``examples``)."""
+        self.undecodable = report["undecodable"] = {"count": 0, "examples": []}
 
     def tasks(self, items: Iterable[Any]) -> Iterator[Any]:
         return iter(items)
@@ -54,4 +93,17 @@ class MapStage(Stage):
         return iter(results)
 
     def __call__(self, items: Iterable[Any], engine: Engine) -> Iterator[Any]:
-        return self.results(engine.map(type(self).work, self.tasks(items)))
+        if self.undecodable is None:
+            return self.results(engine.map(type(self).work, self.tasks(items)))
+        done = engine.map(Skipping(type(self).work), self.tasks(items))
+        return self.results(self._decoded(done))
+
+    def _decoded(self, results: Iterable[Any]) -> Iterator[Any]:
+        assert self.undecodable is not None
+        for result in results:
+            if isinstance(result, Undecodable):
+                self.undecodable["count"] += 1
+                if len(self.undecodable["examples"]) < MAX_EXAMPLES:
+                    self.undecodable["examples"].append(result.message)
+            else:
+                yield result

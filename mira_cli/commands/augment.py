@@ -6,15 +6,24 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
+    RayAddressOpt,
     SeedOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -44,10 +53,6 @@ VisibilityOpt = Annotated[
         "(default: the pipeline's bbox min_visibility, else 0).",
     ),
 ]
-QualityOpt = Annotated[
-    int,
-    typer.Option("--quality", min=1, max=100, metavar="Q", help="JPEG quality for JPEG sources."),
-]
 
 
 def run(
@@ -59,7 +64,11 @@ def run(
     min_visibility: VisibilityOpt = None,
     seed: SeedOpt = 0,
     jobs: JobsOpt = None,
-    quality: QualityOpt = 95,
+    image_format: ImageFormatOpt = ImageFormat.keep,
+    quality: QualityOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -67,12 +76,14 @@ def run(
 ) -> None:
     """Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.
 
-    Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment.
+    Copies are keyed KEY-aug01, KEY-aug02, ... and record their source in metadata.augment;
+    copies of a JPEG are JPEG at the source's own quality by default (sized like it).
     Python: SceneCollection.augment(augmenter) / mira.pipeline.jobs.save_augmented.
     """
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_augmented
 
+    encoding = encoding_options(image_format, quality)
     report = save_augmented(
         TarSource(inputs),
         out,
@@ -81,16 +92,20 @@ def run(
         keep_original=keep_original,
         min_visibility=min_visibility,
         seed=seed,
-        jobs=jobs,
-        quality=quality,
+        engine=engine_option(engine, jobs, ray_address),
         force=force,
+        skip_undecodable=skip_undecodable,
         progress=output.progress,
         **writer_options(tar_format, shard_size),
+        **encoding,
     )
     counts = [[name, report[name]] for name in ("scenes_in", "scenes_out")]
     counts += [[name, report[name]] for name in ("annotations_in", "annotations_out")]
     dropped = [[name, n] for name, n in report["dropped_by_visibility"].items()]
     tables = [output.Table(f"Wrote {out}", ["", "count"], counts)]
+    if report["encoded"]:
+        tables.append(output.encoded_table(report["encoded"]))
     if dropped:
         tables.append(output.Table("Dropped by visibility", ["category", "annotations"], dropped))
+    tables += output.undecodable_tables(report)
     output.emit(report, tables, json_mode, output=out)

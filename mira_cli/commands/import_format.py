@@ -8,8 +8,11 @@ import typer
 from mira.formats.interchange import IMPORTS
 from mira_cli import output
 from mira_cli.options import (
+    FingerprintOpt,
     ForceOpt,
+    JobsOpt,
     JsonOpt,
+    KeyPrefixOpt,
     OutputOpt,
     ShardSizeOpt,
     TarFormat,
@@ -41,24 +44,12 @@ ImagesDirOpt = Annotated[
 SkipMissingOpt = Annotated[
     bool, typer.Option("--skip-missing", help="Skip (and count) scenes whose image is missing.")
 ]
-KeyPrefixOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--key-prefix", metavar="P", help="Put P in front of every scene key (000000 → P000000)."
-    ),
-]
 LabelKeyOpt = Annotated[
     str | None,
     typer.Option(
         "--label-key", metavar="KEY", help="qsl: the region configuration holding the categories."
     ),
 ]
-
-
-def _key_prefix(value: str | None) -> str | None:
-    from mira.ops.scene_keys import check_key_prefix
-
-    return usage_check(lambda: check_key_prefix(value), "--key-prefix") or None
 
 
 def run(
@@ -69,6 +60,8 @@ def run(
     skip_missing: SkipMissingOpt = False,
     key_prefix: KeyPrefixOpt = None,
     label_key: LabelKeyOpt = None,
+    fingerprint: FingerprintOpt = False,
+    jobs: JobsOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -93,7 +86,9 @@ def run(
         out,
         images_dir=images_dir,
         skip_missing=skip_missing,
-        key_prefix=_key_prefix(key_prefix),
+        key_prefix=key_prefix,
+        fingerprint=fingerprint,
+        jobs=jobs,
         force=force,
         progress=output.progress,
         **writer_options(tar_format, shard_size),

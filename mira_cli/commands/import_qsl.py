@@ -6,8 +6,11 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    FingerprintOpt,
     ForceOpt,
+    JobsOpt,
     JsonOpt,
+    KeyPrefixOpt,
     OutputOpt,
     ShardSizeOpt,
     TarFormat,
@@ -47,6 +50,9 @@ def run(
     label_key: LabelKeyOpt = None,
     base_dir: BaseDirOpt = None,
     skip_missing: SkipMissingOpt = False,
+    fingerprint: FingerprintOpt = False,
+    jobs: JobsOpt = None,
+    key_prefix: KeyPrefixOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -71,6 +77,9 @@ def run(
         force,
         output.progress,
         **writer_options(tar_format, shard_size),
+        fingerprint=fingerprint,
+        jobs=jobs,
+        key_prefix=key_prefix,
     )
     rows = [[name, c["annotations"], c["labels"]] for name, c in report["categories"].items()]
     rows.append(["total", report["annotations"], report["labels"]])
@@ -81,6 +90,8 @@ def run(
         ["regions without a label", report["regions_without_label"]],
         ["empty masks", report["empty_masks"]],
     ]
+    if "fingerprints" in report:
+        rows.append(["fingerprinted", report["fingerprints"]["computed"], "-"])
     tables = [
         output.Table(title, ["category", "annotations", "labels"], rows),
         output.Table("Skipped", ["what", "count"], skipped),

@@ -6,14 +6,23 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
+    RayAddressOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -54,10 +63,15 @@ def run(
     out: OutputOpt,
     colormap: ColormapOpt = None,
     background: BackgroundOpt = "255",
+    image_format: ImageFormatOpt = ImageFormat.png,
+    quality: QualityOpt = None,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Write placeholder scenes: same-size PNGs with each annotation filled in its colour.
@@ -67,6 +81,7 @@ def run(
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import save_placeholder
 
+    encoding = encoding_options(image_format, quality)
     report = save_placeholder(
         TarSource(inputs),
         out,
@@ -74,8 +89,10 @@ def run(
         background=background,
         force=force,
         progress=output.progress,
-        jobs=jobs,
+        engine=engine_option(engine, jobs, ray_address),
+        skip_undecodable=skip_undecodable,
         **writer_options(tar_format, shard_size),
+        **encoding,
     )
     rows = [[name, color] for name, color in report["colors"].items()]
     table = output.Table(
@@ -83,4 +100,5 @@ def run(
         ["category", "colour"],
         rows,
     )
-    output.emit(report, [table], json_mode, output=out)
+    tables = [table, output.encoded_table(report["encoded"]), *output.undecodable_tables(report)]
+    output.emit(report, tables, json_mode, output=out)

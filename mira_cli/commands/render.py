@@ -1,17 +1,25 @@
 """`mira render`: annotated images, one per scene, and a contact sheet of the first ones."""
 
-from enum import Enum
 from typing import Annotated
 
 import typer
 
 from mira_cli import output
-from mira_cli.options import ForceOpt, InputArg, JobsOpt, JsonOpt
-
-
-class ImageFormat(str, Enum):
-    jpg = "jpg"
-    png = "png"
+from mira_cli.options import (
+    EngineName,
+    EngineOpt,
+    ForceOpt,
+    ImageFormat,
+    InputArg,
+    JobsOpt,
+    JsonOpt,
+    QualityOpt,
+    RayAddressOpt,
+    SkipUndecodableOpt,
+    encoding_options,
+    engine_option,
+    image_format_option,
+)
 
 
 def _folder(value: str) -> str:
@@ -29,7 +37,8 @@ LimitOpt = Annotated[
 ]
 LabelsOpt = Annotated[bool, typer.Option("--labels/--no-labels", help="Write category names.")]
 OpaqueOpt = Annotated[bool, typer.Option("--opaque", help="Fill annotations instead of outlining.")]
-FormatOpt = Annotated[ImageFormat, typer.Option("--format", help="Image format of the renders.")]
+#: render's --format always meant the renders' image format: it is another name for it.
+FormatOpt = Annotated[ImageFormat, image_format_option("--format")]
 ColormapOpt = Annotated[
     str | None,
     typer.Option("--colormap", metavar="FILE.yaml", help="Category colours (as for placeholder)."),
@@ -42,14 +51,20 @@ def run(
     limit: LimitOpt = None,
     labels: LabelsOpt = True,
     opaque: OpaqueOpt = False,
-    format: FormatOpt = ImageFormat.jpg,
+    image_format: FormatOpt = ImageFormat.jpg,
+    quality: QualityOpt = None,
     colormap: ColormapOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     json_mode: JsonOpt = False,
 ) -> None:
     """Draw each scene's annotations to OUT_DIR/KEY.jpg, plus OUT_DIR/contact-sheet.jpg.
 
+    --format is another name for --image-format. The contact sheet is JPEG (at --quality,
+    else 90).
     Python: Scene.annotated() for one scene; mira.pipeline.jobs.render_scenes for a stream.
     """
     from functools import partial
@@ -57,12 +72,13 @@ def run(
     from mira.pipeline import TarSource
     from mira.pipeline.jobs import render_scenes
 
+    encoding = encoding_options(image_format, quality)
     report = render_scenes(
         TarSource(inputs), out_dir, limit=limit, labels=labels, opaque=opaque,
-        format=format.value, jobs=jobs, force=force, colormap=colormap,
-        progress=partial(output.progress, total=limit),
+        force=force, colormap=colormap, engine=engine_option(engine, jobs, ray_address),
+        progress=partial(output.progress, total=limit), skip_undecodable=skip_undecodable,
+        **encoding,
     )  # fmt: skip
     rows = [["scenes", report["scenes"]], ["contact sheet", report["contact_sheet"]]]
-    output.emit(
-        report, [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)], json_mode
-    )
+    tables = [output.Table(f"Rendered to {out_dir}", ["what", "value"], rows)]
+    output.emit(report, tables + output.undecodable_tables(report), json_mode)

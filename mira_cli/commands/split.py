@@ -3,10 +3,11 @@
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
 from mira_cli import output
 from mira_cli.options import (
+    DEFAULT_DISTANCE,
+    DistanceOpt,
     ForceOpt,
     InputArg,
     JsonOpt,
@@ -18,6 +19,7 @@ from mira_cli.options import (
     usage_check,
     writer_options,
 )
+from mira_cli.spread import SpreadCommand
 
 
 def _sizes(values: list[float]) -> list[float]:
@@ -80,14 +82,21 @@ MissingOpt = Annotated[
 ]
 
 
-class SplitCommand(TyperCommand):
-    """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`)."""
+GroupSimilarOpt = Annotated[
+    bool,
+    typer.Option(
+        "--group-similar",
+        help="Also keep near-duplicate images (within --distance) in one part; needs "
+        "fingerprints (mira fingerprint). Exact duplicates always stay together.",
+    ),
+]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Write the parts even when one of them is empty."),
+]
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, spread_values(args))
 
-
-def _is_number(token: str) -> bool:
+def _is_number(token: str, _taken: list[str]) -> bool:
     try:
         float(token)
     except ValueError:
@@ -95,31 +104,11 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def spread_values(args: list[str]) -> list[str]:
-    """Rewrite `--sizes A B C` as `--sizes A --sizes=B --sizes=C` (the same for --names).
+class SplitCommand(SpreadCommand):
+    """Lets `--sizes` and `--names` take several values after one flag (`--sizes 0.7 0.3`):
+    values are taken while they look like numbers (sizes) or do not start with "-" (names)."""
 
-    Following values are taken while they look like numbers (sizes) or do not start with
-    "-" (names); "--" ends option parsing as usual.
-    """
-    accepts = {"--sizes": _is_number, "--names": lambda t: not t.startswith("-")}
-    result: list[str] = []
-    flag: str | None = None
-    index = 0
-    while index < len(args):
-        token = args[index]
-        index += 1
-        if token == "--":
-            return result + args[index - 1 :]
-        if flag is not None and accepts[flag](token):
-            result.append(f"{flag}={token}")
-            continue
-        result.append(token)
-        flag = token.split("=", 1)[0] if token.split("=", 1)[0] in accepts else None
-        if flag is not None and "=" not in token and index < len(args):
-            if not args[index].startswith("--"):  # the first value, whatever it looks like
-                result.append(args[index])
-                index += 1
-    return result
+    accepts = {"--sizes": _is_number, "--names": lambda token, _taken: not token.startswith("-")}
 
 
 COMMAND_CLASS = SplitCommand
@@ -135,6 +124,9 @@ def run(
     group: GroupOpt = None,
     preserve: PreserveOpt = None,
     missing: MissingOpt = None,
+    group_similar: GroupSimilarOpt = False,
+    distance: DistanceOpt = DEFAULT_DISTANCE,
+    allow_empty: AllowEmptyOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -142,7 +134,10 @@ def run(
 ) -> None:
     """Split IN.tar into IN-train.tar, IN-val.tar, ...: exact sizes, whole groups, no decoding.
 
-    Example: mira split data.tar --sizes 0.7 0.15 0.15 --group metadata.video
+    Duplicate images never straddle parts. An empty part is an error (exit 1, nothing
+    written) unless --allow-empty; parts off their target are reported.
+
+    Example: mira split data.tar --sizes 0.7 0.15 0.15 --group metadata.video --group-similar
 
     Python: SceneCollection.split(sizes, random_state, stratify, group, preserve).
     """
@@ -166,6 +161,8 @@ def run(
         force=force,
         progress=output.progress,
         **writer_options(tar_format, shard_size),
+        similar=distance if group_similar else None,
+        allow_empty=allow_empty,
     )
     output.emit(report, _tables(report), json_mode)
 
@@ -175,9 +172,9 @@ def _tables(report: dict[str, Any]) -> list[output.Table]:
     tables = [
         output.Table(
             f"Split {report['scenes']} scenes (seed {report['seed']})",
-            ["part", "file", "size", "target", "scenes", "annotations"],
-            [[p["name"], p["path"], p["size"], p["target"], p["scenes"], p["annotations"]]
-             for p in parts],
+            ["part", "file", "size", "target", "scenes", "annotations", "sanity"],
+            [[p["name"], p["path"], p["size"], p["target"], p["scenes"], p["annotations"],
+              _sanity(p, report["sanity"])] for p in parts],
         ),
         output.Table(
             "Annotations per category (share of the category's total)",
@@ -185,12 +182,52 @@ def _tables(report: dict[str, Any]) -> list[output.Table]:
             [[c, *(_share(p["categories"][c]) for p in parts)] for c in report["categories"]],
         ),
     ]  # fmt: skip
+    images = report["images"]
+    rows = [
+        [
+            "exact",
+            images["exact"]["groups"],
+            images["exact"]["scenes"],
+            images["exact"]["pairs_kept_together"],
+        ]
+    ]
+    if images["similar"] is not None:
+        similar = images["similar"]
+        rows.append(
+            [
+                f"similar (distance {similar['distance']})",
+                similar["groups"],
+                similar["scenes"],
+                similar["pairs_kept_together"],
+            ]
+        )
+    tables.append(output.Table(
+        "Duplicate images, each group in one part (pairs the split would otherwise have cut)",
+        ["duplicates", "groups", "scenes", "pairs kept together"], rows,
+    ))  # fmt: skip
     check = report["groups"]
     if check is not None:
-        verdict = "ok: no group crosses parts" if not check["crossing"] else "FAILED"
-        row = [check["key"], check["count"], check["crossing"], verdict]
+        row = [check["key"], check["count"], check["crossing"], _verdict(check, report["sanity"])]
         tables.append(output.Table("Group check", ["key", "groups", "crossing", "result"], [row]))
     return tables
+
+
+def _sanity(part: dict[str, Any], sanity: dict[str, Any]) -> str:
+    if part["name"] in sanity["empty"]:
+        return "EMPTY"
+    if part["name"] in sanity["off_target"]:
+        return f"OFF TARGET by {part['deviation']:+d} (groups force at most {sanity['tolerance']})"
+    return "ok"
+
+
+def _verdict(check: dict[str, Any], sanity: dict[str, Any]) -> str:
+    if check["crossing"]:
+        return "FAILED: groups cross parts"
+    if not check["ok"]:
+        problems = [f"{name} empty" for name in sanity["empty"]]
+        problems += [f"{name} off target" for name in sanity["off_target"]]
+        return f"FAILED: {', '.join(problems)}"
+    return "ok: no group crosses parts"
 
 
 def _share(entry: dict[str, Any]) -> str:

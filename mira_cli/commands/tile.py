@@ -7,14 +7,23 @@ import typer
 
 from mira_cli import output
 from mira_cli.options import (
+    EngineName,
+    EngineOpt,
     ForceOpt,
+    ImageFormat,
+    ImageFormatOpt,
     InputArg,
     JobsOpt,
     JsonOpt,
     OutputOpt,
+    QualityOpt,
+    RayAddressOpt,
     ShardSizeOpt,
+    SkipUndecodableOpt,
     TarFormat,
     TarFormatOpt,
+    encoding_options,
+    engine_option,
     writer_options,
 )
 
@@ -82,7 +91,12 @@ def run(
     overlap: OverlapOpt = 0.2,
     min_visibility: VisibilityOpt = 0.0,
     oversized: OversizedOpt = Oversized.error,
+    image_format: ImageFormatOpt = ImageFormat.keep,
+    quality: QualityOpt = None,
     jobs: JobsOpt = None,
+    engine: EngineOpt = EngineName.local,
+    ray_address: RayAddressOpt = None,
+    skip_undecodable: SkipUndecodableOpt = False,
     force: ForceOpt = False,
     tar_format: TarFormatOpt = TarFormat.native,
     shard_size: ShardSizeOpt = None,
@@ -90,15 +104,19 @@ def run(
 ) -> None:
     """Cut every scene into crops of at most --max-size pixels; each records its source.
 
+    Pieces of a JPEG are JPEG at the source's own quality by default (sized like it).
     Example: mira tile data.tar -o tiles.tar --max-size 512 --mode grid --overlap 0.2
 
     Python: Scene.to_subcrops(max_size) and Scene.tile(size, overlap, min_visibility).
     """
     from mira.pipeline.jobs import tile_file
 
+    encoding = encoding_options(image_format, quality)
     report = tile_file(
         inputs, out, max_size, mode.value, overlap, min_visibility, oversized.value, jobs,
-        force, output.progress, **writer_options(tar_format, shard_size),
+        force, output.progress, **writer_options(tar_format, shard_size), **encoding,
+        engine=engine_option(engine, jobs, ray_address),
+        skip_undecodable=skip_undecodable,
     )  # fmt: skip
     scenes, annotations = report["scenes"], report["annotations"]
     rows = [
@@ -107,4 +125,5 @@ def run(
     ]
     title = f"Tiled {scenes['in']} scenes into {scenes['out']} ({mode.value}, max {max_size} px)"
     table = output.Table(title, ["", "in", "out", "dropped (visibility)"], rows)
-    output.emit(report, [table], json_mode, output=out)
+    tables = [table, output.encoded_table(report["encoded"]), *output.undecodable_tables(report)]
+    output.emit(report, tables, json_mode, output=out)

@@ -20,6 +20,7 @@ MIRA = str(BIN / "mira")
 PYTHON = str(BIN / "python")
 HELPERS = str(HERE / "helpers.py")
 PIPELINE = str(HERE / "augment.yaml")
+REMAP = str(HERE / "remap.yaml")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class Paths:
     dataset: Path  # folder with project.json and the JPEGs
     tarball: Path  # our native tarball of the dataset
     out: Path  # scratch output (file or folder), removed before and after each run
+
+
+def halves(paths: Paths) -> list[str]:
+    """The two halves of the native tarball that run.py prepares for merging."""
+    return [str(paths.tarball.with_name(f"{paths.tarball.stem}-{h}.tar")) for h in "ab"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,33 @@ CASES = [
         "dedupe",
         lambda p: [MIRA, "dedupe", str(p.tarball), "-o", str(p.out), "--threshold", "0.9"],
         "dedupe",
+        "tar",
+        pixel_free=True,
+    ),
+    Case(
+        "merge two halves --prefix-keys auto",
+        "merge",
+        lambda p: [MIRA, "merge", *halves(p), "-o", str(p.out), "--prefix-keys", "auto"],
+        None,
+        "tar",
+        pixel_free=True,
+    ),
+    Case(
+        "filter --drop-categories triangle --min-area 100",
+        "filter",
+        lambda p: [
+            *[MIRA, "filter", str(p.tarball), "-o", str(p.out)],
+            *["--drop-categories", "triangle", "--min-area", "100"],
+        ],
+        None,
+        "tar",
+        pixel_free=True,
+    ),
+    Case(
+        "remap --map remap.yaml",
+        "remap",
+        lambda p: [MIRA, "remap", str(p.tarball), "-o", str(p.out), "--map", REMAP],
+        None,
         "tar",
         pixel_free=True,
     ),

@@ -3,6 +3,8 @@
 python tests/benchmarks/helpers.py stream IN.tar OUT.tar    load + iterate + save, streamed
 python tests/benchmarks/helpers.py memory IN.tar OUT.tar    SceneCollection.load(...).save(...)
 python tests/benchmarks/helpers.py decode DIR               floor: decode every JPEG in DIR
+python tests/benchmarks/helpers.py opencv-tiles DIR OUT SIZE OVERLAP QUALITY
+                            grid tiles of every JPEG in DIR, written as JPEG by OpenCV
 python tests/benchmarks/helpers.py count-decodes ARGS...    run `mira ARGS...` in this
                             process and print how many images cv2 decoded (to stderr)
 """
@@ -37,6 +39,25 @@ def decode(folder: str) -> None:
     for path in sorted(Path(folder).glob("*.jpg")):
         if cv2.imread(str(path), cv2.IMREAD_COLOR) is None:
             raise SystemExit(f"cannot decode {path}")
+
+
+def opencv_tiles(folder: str, out: str, size: str, overlap: str, quality: str) -> None:
+    """The plainest tiler: mira's grid windows cut and written by OpenCV, one thread."""
+    import cv2
+
+    from mira.ops.tiling import grid_windows
+
+    cv2.setNumThreads(1)
+    Path(out).mkdir(exist_ok=True)
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    for path in sorted(Path(folder).glob("*.jpg")):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        height, width = image.shape[:2]
+        for x1, y1, x2, y2 in grid_windows(width, height, int(size), float(overlap)):
+            ok, data = cv2.imencode(".jpg", image[y1:y2, x1:x2], params)
+            if not ok:
+                raise SystemExit(f"cannot encode a tile of {path}")
+            (Path(out) / f"{path.stem}_{x1}_{y1}.jpg").write_bytes(data.tobytes())
 
 
 def count_decodes(args: list[str]) -> None:
@@ -74,6 +95,8 @@ if __name__ == "__main__":
         memory(*rest)
     elif command == "decode":
         decode(*rest)
+    elif command == "opencv-tiles":
+        opencv_tiles(*rest)
     elif command == "count-decodes":
         count_decodes(rest)
     else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from cases import Case, Paths
 from measure import Measurement
+from sections import section_of, with_section
 
 ORIGINAL_OPS = {
     "roundtrip": "`SceneCollection.load(tar).save(out)`",
@@ -182,6 +183,11 @@ STREAM, STATS, SPLIT = (
 )
 DEDUPE, TILE = "dedupe --threshold 0.9", "tile --max-size 512"
 AUGMENT, AUGMENT1 = "augment (all cores)", "augment --jobs 1"
+CURATION = {
+    "merge": "merge two halves --prefix-keys auto",
+    "filter": "filter --drop-categories triangle --min-area 100",
+    "remap": "remap --map remap.yaml",
+}
 TARGETS: list[tuple[str, str, Check]] = [
     ("#2", "load + iterate + save ≥ 20× faster than the original (1000)", _faster(1000, STREAM, 20)),
     ("#2", "load + iterate + save peak < 300 MB (5000)", _memory(5000, STREAM, 300)),
@@ -204,6 +210,16 @@ TARGETS: list[tuple[str, str, Check]] = [
     ("#6", "augment with 2 jobs ≥ 1.6× faster than with 1 (1000)", _speedup(1000, AUGMENT, AUGMENT1, 1.6)),
     ("#6", "augment ≥ 3× faster than the original (1000)", _faster(1000, AUGMENT, 3)),
     ("#6", "augment peak < 500 MB (1000)", _memory(1000, AUGMENT, 500)),
+    *[
+        target
+        for command, name in CURATION.items()
+        for target in (
+            ("#15", f"{command} ≤ 1.5× `tar cf` of the same bytes (5000)", _floor(5000, name, 1.5)),
+            ("#15", f"{command} decodes no image (5000)", _no_decode(5000, name)),
+            ("#15", f"{command} peak < 100 MB (5000)", _memory(5000, name, 100)),
+            ("#15", f"{command} peak flat, 1000 → 5000 (≤ +10% +10 MB)", _flat(1000, 5000, name)),
+        )
+    ],
 ]  # fmt: skip
 
 
@@ -322,4 +338,6 @@ def write_report(results: dict[str, Any], cases: list[Case], output: Path) -> No
         "",
     ]  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    kept = section_of(output.read_text()) if output.exists() else None
+    output.write_text(text if kept is None else with_section(text, kept))

@@ -81,6 +81,10 @@ def prepare(n: int, work: Path, with_original: bool) -> tuple[Paths, Path | None
     if not fresh(tarball, project):
         run([MIRA, "--quiet", "import-qsl", str(project), "-o", str(tarball), "--force"],
             stdout=subprocess.DEVNULL)  # fmt: skip
+    halves = [tarball.with_name(f"{tarball.stem}-{half}.tar") for half in "ab"]
+    if not all(fresh(half, tarball) for half in halves):  # merge's inputs
+        run([MIRA, "--quiet", "split", str(tarball), "--sizes", "0.5", "0.5", "--names", "a",
+             "b", "--out-dir", str(work), "--force"], stdout=subprocess.DEVNULL)  # fmt: skip
     legacy = work / f"original-{n}.tar" if with_original else None
     if legacy is not None and not fresh(legacy, project):
         log(f"saving {n} scenes with the original library")

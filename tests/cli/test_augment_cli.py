@@ -71,6 +71,7 @@ def test_copies_keys_metadata_report_and_exact_flips(mira, data_tar, tmp_path):
         "annotations_in": 6,
         "annotations_out": 18,
         "dropped_by_visibility": {},
+        "encoded": {"jpg q90": 4, "png": 2},
     }
     with tarfile.open(out) as tar:
         names = tar.getnames()

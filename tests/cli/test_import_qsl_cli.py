@@ -239,3 +239,24 @@ def test_a_box_without_pt2_is_an_error_naming_the_item(mira, project: Path, tmp_
         f"error: {project}: items[0] (img/a.png): boxes[0]: a box needs pt1 and pt2 (no pt2)\n"
     )
     assert listing(tmp_path) == ["labels"]
+
+
+def test_key_prefix_goes_in_front_of_every_key(mira, project: Path, tmp_path: Path) -> None:
+    plain, prefixed = tmp_path / "plain.tar", tmp_path / "cam1.tar"
+    assert mira("import-qsl", project, "-o", plain).returncode == 0
+    result = mira("import-qsl", project, "-o", prefixed, "--key-prefix", "cam1-")
+    assert (result.returncode, result.stderr) == (0, "")
+    with tarfile.open(prefixed) as tar:
+        assert tar.getnames() == ["cam1-000000.json", "cam1-000000.png"]
+    [scene], [before] = list(iter_scenes(prefixed)), list(iter_scenes(plain))
+    assert scene.key == "cam1-000000"
+    assert scene.annotations == before.annotations and scene.metadata == before.metadata
+
+
+@pytest.mark.parametrize("prefix", ["a.b", "-a", "a/b"])
+def test_a_key_prefix_that_is_not_a_safe_name_is_a_usage_error(mira, project, tmp_path, prefix):
+    out = tmp_path / "x.tar"
+    result = mira("import-qsl", project, "-o", out, "--key-prefix", prefix)
+    assert result.returncode == 2
+    assert f"key prefix '{prefix}' must be letters, digits, '_' or '-'" in result.stderr
+    assert not out.exists()

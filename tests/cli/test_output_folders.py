@@ -32,6 +32,7 @@ def data(tmp_path: Path) -> Path:
         "__version__: 2.0.8\ntransform:\n  __class_fullname__: Compose\n  p: 1.0\n"
         "  transforms:\n  - __class_fullname__: HorizontalFlip\n    p: 1.0\n"
     )
+    (tmp_path / "map.yaml").write_text("dog: animal\n")
     return tmp_path
 
 
@@ -49,6 +50,12 @@ COMMANDS = {
     "split": (["split", "data.tar", "--sizes", "0.5", "0.5", "--out-dir", "{out}"],
               ["data-test.tar", "data-train.tar"]),
     "render": (["render", "data.tar", "-o", "{out}/rendered"], ["rendered"]),
+    "import": (["import", "qsl", PROJECT, "-o", "{out}/data.tar"], ["data.tar"]),
+    "merge": (["merge", "data.tar", "data.tar", "-o", "{out}/data.tar", "--prefix-keys", "a-",
+               "b-"], ["data.tar"]),
+    "filter": (["filter", "data.tar", "-o", "{out}/data.tar", "--min-area", "4"], ["data.tar"]),
+    "remap": (["remap", "data.tar", "-o", "{out}/data.tar", "--map", "map.yaml"], ["data.tar"]),
+    "fingerprint": (["fingerprint", "data.tar", "-o", "{out}/data.tar"], ["data.tar"]),
 }  # fmt: skip
 
 

@@ -47,6 +47,7 @@ def test_placeholder_pixels_and_report(mira, data: Path, colormap: Path, tmp_pat
         "annotations": 6,
         "background": "#ffffff",
         "colors": {"dog": "#ff0000", "cat": "#0000ff"},
+        "encoded": {"png": 3},
     }
     scenes = list(iter_scenes(out))
     assert [(s.key, s.metadata["i"]) for s in scenes] == [("s0", 0), ("s1", 1), ("s2", 2)]

@@ -42,6 +42,8 @@ def test_render_writes_images_and_sheet(mira, data: Path, tmp_path: Path) -> Non
         "output": str(out),
         "scenes": 5,
         "format": "jpg",
+        "quality": None,
+        "encoded": {"jpg q95": 5},  # PNG sources: nothing to copy a quality from
         "contact_sheet": "contact-sheet.jpg",
         "contact_sheet_scenes": 5,
     }

@@ -281,3 +281,81 @@ def test_after_kill_9_of_render_the_next_run_removes_its_folder(inputs, tmp_path
     assert_all_gone(started)
     complete("render", inputs, folder / "rendered")
     assert os.listdir(folder) == ["rendered"]
+
+
+def start_to_url(argv: list[str], inputs: dict[str, Path], spool: Path) -> subprocess.Popen:
+    """`mira ARGV` reading the stalled stream, its local temporaries in `spool`."""
+    process = subprocess.Popen(
+        [MIRA, *argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, "TMPDIR": str(spool)},
+    )
+    threading.Thread(target=feed, args=(process.stdin, stalled(inputs)), daemon=True).start()
+    return process
+
+
+@pytest.mark.parametrize(("number", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_deletes_what_was_sent_to_a_url(inputs, tmp_path, s3_server, number, code):
+    """Shards finished before the signal wait under hidden keys beside their target; the
+    shard being written is spooled locally: the signal deletes both."""
+    bucket = s3_server.bucket()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    argv = ["dedupe", "-", "-o", f"s3://{bucket}/t/out.tar", "--shard-size", "4"]
+    process = start_to_url(argv, inputs, spool)
+    # FED = 16 scenes: three shards sent, the fourth waits for a 17th scene
+    wait_for(lambda: len(s3_server.keys(bucket)) == 3 and os.listdir(spool), "shards", process)
+    assert all(
+        re.fullmatch(r"t/\.out-00000[0-2]\.tar\.\w+\.part", k) for k in s3_server.keys(bucket)
+    )
+    [spooled] = os.listdir(spool)
+    assert re.fullmatch(rf"\.mira-upload\.mira-{process.pid}-\w+\.part", spooled)
+    process.send_signal(number)
+    _, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr.decode()) == (code, "")
+    assert s3_server.keys(bucket) == []
+    assert s3_server.unfinished_uploads(bucket) == []
+    assert os.listdir(spool) == []
+
+
+def test_a_signal_deletes_a_folder_spooled_for_a_url(inputs, tmp_path, s3_server):
+    bucket = s3_server.bucket()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    process = start_to_url(["render", "-", "-o", f"s3://{bucket}/rendered"], inputs, spool)
+    wait_for(lambda: any(spool.glob(".mira-folder.mira-*.part/*")), "renders", process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert (process.returncode, stderr.decode()) == (143, "")
+    assert s3_server.keys(bucket) == []
+    assert os.listdir(spool) == []
+
+
+def test_after_kill_9_the_next_upload_removes_the_spool(inputs, tmp_path, s3_server):
+    """The object is untouched; the spool file, named for the killed process, goes on the
+    next run that uploads."""
+    bucket = s3_server.bucket()
+    s3_server.put(bucket, "out.tar", b"previous")
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    argv = ["dedupe", "-", "-o", f"s3://{bucket}/out.tar", "--force"]
+    process = start_to_url(argv, inputs, spool)
+    wait_for(lambda: os.listdir(spool), "a spool", process)
+    process.kill()
+    process.communicate(timeout=120)
+    [left] = os.listdir(spool)
+    assert re.fullmatch(rf"\.mira-upload\.mira-{process.pid}-\w+\.part", left)
+    assert s3_server.get(bucket, "out.tar") == b"previous"
+
+    again = subprocess.run(
+        [MIRA, *argv],
+        input=inputs["stream"].read_bytes(),
+        capture_output=True,
+        env={**os.environ, "TMPDIR": str(spool)},
+    )
+    assert again.returncode == 0, again.stderr
+    assert os.listdir(spool) == []
+    assert s3_server.get(bucket, "out.tar").startswith(b"100000.json")

@@ -18,9 +18,10 @@ CATEGORIES = ["dog", "cat", "bird"]
 
 
 def write_dataset(path, n=20, camera=True):
-    """Scene i: video v{i // 4}, i % 4 annotations; scene 5 is marked for the test part."""
+    """Scene i: video v{i // 4}, i % 4 annotations, an image of its own (copies would be
+    kept in one part); scene 5 is marked for the test part."""
     cats = Categories(CATEGORIES)
-    images = [encode_image(np.full((6, 8, 3), 40 * v, np.uint8), "jpg", 90) for v in range(3)]
+    images = [encode_image(np.full((6, 8, 3), 5 * v, np.uint8), "png") for v in range(n)]
     with SceneWriter(path) as writer:
         for i in range(n):
             metadata = {"video": f"v{i // 4}", "source": {"camera": f"c{i % 2}"}}
@@ -29,7 +30,7 @@ def write_dataset(path, n=20, camera=True):
             if not camera and i == 3:
                 del metadata["source"]
             anns = [Annotation(cats[(i + j) % 3], j, j, j + 2.5, j + 3) for j in range(i % 4)]
-            writer.write(Scene(cats, images[i % 3], annotations=anns, metadata=metadata,
+            writer.write(Scene(cats, images[i], annotations=anns, metadata=metadata,
                                key=f"{i:06d}"))  # fmt: skip
     return path
 
@@ -95,7 +96,7 @@ def test_custom_names_and_the_table(mira, data):
     assert sorted(os.listdir(data)) == ["data-fit.tar", "data-holdout.tar", "data.tar"]
     lines = result.stdout.splitlines()
     assert lines[0] == "Split 20 scenes (seed 42)"
-    row = ["fit", "data-fit.tar", "0.5", "10", "12", "18"]
+    row = ["fit", "data-fit.tar", "0.5", "10", "12", "18", "ok"]  # 2 off, groups of 4 allow 3
     assert row in [line.split() for line in lines], result.stdout  # videos of 4: 12 + 8
     assert "ok: no group crosses parts" in result.stdout
     assert any(line.startswith("dog ") for line in lines)
@@ -133,7 +134,8 @@ def test_group_stratify_and_preserve(mira, data):
                   "metadata.fixed", "--json", cwd=data)  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["groups"] == {"key": "metadata.video", "count": 5, "crossing": 0}
+    assert report["groups"] == {"key": "metadata.video", "count": 5, "crossing": 0, "ok": True}
+    assert report["sanity"]["ok"] is True
     assert [p["preserved"] for p in report["parts"]] == [0, 0, 1]
     assert "000005.json" in member_names(data / "data-test.tar")
     assert "000004.json" in member_names(data / "data-test.tar")  # the rest of its video

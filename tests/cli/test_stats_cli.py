@@ -59,7 +59,9 @@ def test_json_report(mira, data: Path) -> None:
         "image_sizes",
         "annotation_sizes",
         "problems",
+        "fingerprints",
     ]
+    assert report["fingerprints"] == 0  # scenes with a stored fingerprint
     assert (report["scenes"], report["annotations"], report["labels"]) == (4, 5, 1)
     assert report["scenes_without_annotations"] == 1
     assert report["shapes"] == {"boxes": 4, "polygons": 1}

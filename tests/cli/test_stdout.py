@@ -53,6 +53,9 @@ def shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         "mira tile big.tar -o - --max-size 64 --mode grid | head -c 1000 > /dev/null",
         "mira tile big.tar -o - --max-size 64 --mode grid -j 2 | head -c 1000 > /dev/null",
         "mira placeholder big.tar -o - | head -c 1000 > /dev/null",
+        "mira merge big.tar big.tar --prefix-keys a- b- -o - | head -c 1000 > /dev/null",
+        "mira filter big.tar --min-area 4 -o - | head -c 1000 > /dev/null",
+        "mira fingerprint big.tar -o - | head -c 1000 > /dev/null",
     ],
 )
 def test_a_closed_stdout_ends_quietly(big, line):
@@ -93,6 +96,11 @@ def on_a_terminal(*args: object) -> tuple[subprocess.CompletedProcess[str], byte
         ["augment", "{big}", "--config", "x.yaml"],
         ["placeholder", "{big}"],
         ["import-qsl", "project.json"],
+        ["import", "qsl", "project.json"],
+        ["merge", "{big}", "{big}"],
+        ["filter", "{big}"],
+        ["remap", "{big}", "--map", "map.yaml"],
+        ["fingerprint", "{big}"],
     ],
 )
 def test_a_tarball_is_not_written_to_a_terminal(big, argv):

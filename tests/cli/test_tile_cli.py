@@ -68,8 +68,11 @@ def test_subcrops_exact(mira, data: Path, tmp_path: Path) -> None:
         "overlap": 0.2,
         "min_visibility": 0.0,
         "oversized": "error",
+        "image_format": "keep",
+        "quality": None,
         "scenes": {"in": 3, "out": 9},
         "annotations": {"in": 3, "out": 3, "dropped_visibility": 0},
+        "encoded": {"jpg q90": 2, "png": 7},
     }
     tiles = list(iter_scenes(out))
     assert [t.metadata.get("tile") for t in tiles] == [
@@ -83,7 +86,11 @@ def test_subcrops_exact(mira, data: Path, tmp_path: Path) -> None:
         {"source": "000002", "x": 64, "y": 6},
         {"source": "000002", "x": 86, "y": 6},
     ]
-    assert [t.key for t in tiles] == [f"{i:06d}" for i in range(9)]
+    # each tile is keyed <source key>-<x>-<y> (five-digit offsets), so tiles can be merged
+    assert [t.key for t in tiles] == [
+        "{source}-{x:05d}-{y:05d}".format(**t.metadata["tile"]) for t in tiles
+    ]
+    assert tiles[1].key == "000000-00136-00036"
     assert tiles[0].metadata["camera"] == "left"
     first, second = tiles[0].annotations, tiles[1].annotations
     assert [a.x1y1x2y2() for a in first] == [(10.5, 17.0, 40.0, 47.25), (30.0, 27.0, 35.0, 32.0)]
@@ -93,9 +100,11 @@ def test_subcrops_exact(mira, data: Path, tmp_path: Path) -> None:
     with tarfile.open(out) as tar:
         names = tar.getnames()
         assert names[:6] == [
-            "000000.json", "000000.jpg", "000001.json", "000001.jpg", "000002.json", "000002.png"
+            "000000-00000-00003.json", "000000-00000-00003.jpg",
+            "000000-00136-00036.json", "000000-00136-00036.jpg",
+            "000001-00000-00000.json", "000001-00000-00000.png",
         ]  # fmt: skip
-        png = tar.extractfile("000004.png").read()  # type: ignore[union-attr]
+        png = tar.extractfile("000002-00064-00000.png").read()  # type: ignore[union-attr]
     source = make_image(150, 70, seed=3)
     assert np.array_equal(decode_image(png, "png"), source[0:64, 64:128])  # PNG stays lossless
 
@@ -131,6 +140,10 @@ def test_table_output(mira, straddling: Path, tmp_path: Path) -> None:
         "             in  out  dropped (visibility)",
         "scenes        1    2                     -",
         "annotations   2    4                     0",
+        "",
+        "Images written",
+        "encoding  images",
+        "png            2",
     ]
 
 

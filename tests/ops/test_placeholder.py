@@ -132,6 +132,7 @@ def test_save_placeholder_streams_to_a_tarball(tmp_path) -> None:
         "annotations": 4,
         "background": "#ffffff",
         "colors": {"dog": "#010101", "cat": "#020202"},
+        "encoded": {"png": 2},
     }
     read = list(iter_scenes(path))
     assert [s.key for s in read] == ["a", "b"]

@@ -201,12 +201,14 @@ def encoded_scenes(n: int = 5) -> list[Scene]:
 
 def test_render_writes_one_image_per_key_and_a_sheet(tmp_path) -> None:
     out = tmp_path / "renders"
-    report = render_scenes(encoded_scenes(), out, jobs=1, format="png")
+    report = render_scenes(encoded_scenes(), out, jobs=1, image_format="png")
     assert sorted(os.listdir(out)) == [SHEET_NAME] + [f"s{i}.png" for i in range(5)]
     assert report == {
         "output": str(out),
         "scenes": 5,
         "format": "png",
+        "quality": None,
+        "encoded": {"png": 5},
         "contact_sheet": SHEET_NAME,
         "contact_sheet_scenes": 5,
     }
@@ -251,7 +253,8 @@ def test_render_output_folder_rules(tmp_path) -> None:
     ("kwargs", "error", "message"),
     [
         ({"colormap": {"dog": "#ff0000"}}, ConfigError, "category 'cat' not in the colormap"),
-        ({"format": "gif"}, ValidationError, "render format"),
+        ({"image_format": "gif"}, ValidationError, "image format must be one of keep, jpg, png"),
+        ({"quality": 101}, ValidationError, "quality must be a whole number from 1 to 100"),
         ({"limit": 0}, ValidationError, "limit must be at least 1"),
     ],
 )

@@ -119,6 +119,7 @@ def test_grid_min_visibility_drops_and_counts() -> None:
         "annotations_in": 2,
         "annotations_out": 3,
         "dropped_visibility": 1,
+        "encoding": "png",
     }
 
 
@@ -129,7 +130,12 @@ def test_tile_pixels_and_metadata() -> None:
         {"m": 1, "tile": {"source": "000009", "x": x, "y": y}} for y in (0, 10) for x in (0, 40)
     ]
     assert np.array_equal(tiles[3].unmasked_image, pixels(90, 60)[10:60, 40:90])
-    assert all(t.key is None for t in tiles)
+    # keyed <source key>-<x>-<y>, offsets zero-padded to five digits (mira.ops.tiling.tile_key)
+    assert [t.key for t in tiles] == [
+        "000009-00000-00000", "000009-00040-00000", "000009-00000-00010", "000009-00040-00010"
+    ]  # fmt: skip
+    keyless = make_scene(90, 60, [], key=None).tile(50)
+    assert [t.key for t in keyless] == [None] * 4
 
 
 # --- sub-crops ----------------------------------------------------------------------------
@@ -262,9 +268,22 @@ def test_tile_scenes_is_the_same_for_any_jobs() -> None:
         "overlap": 0.0,
         "min_visibility": 0.0,
         "oversized": "error",
+        "image_format": "keep",
+        "quality": None,
         "scenes": {"in": 3, "out": 18},
         "annotations": {"in": 3, "out": 6, "dropped_visibility": 0},
+        "encoded": {"jpg q95": 12, "png": 6},
     }
+
+
+def test_tiles_of_a_scene_without_a_key_are_keyed_by_its_position() -> None:
+    scenes = [make_scene(90, 60, [], key="cam-7"), make_scene(90, 60, [], key=None)]
+    out = list(tile_scenes(scenes, 50, mode="grid", overlap=0.0, jobs=1))
+    assert [t.key for t in out] == [
+        "cam-7-00000-00000", "cam-7-00040-00000", "cam-7-00000-00010", "cam-7-00040-00010",
+        "000001-00000-00000", "000001-00040-00000", "000001-00000-00010", "000001-00040-00010",
+    ]  # fmt: skip
+    assert out[4].metadata["tile"] == {"source": "000001", "x": 0, "y": 0}
 
 
 @pytest.mark.parametrize(

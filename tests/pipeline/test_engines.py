@@ -1,9 +1,14 @@
 """The engine contract: every engine gives the serial engine's items, in its order, so every
-sink writes the same bytes. Add an engine to ENGINES and every test here covers it."""
+sink writes the same bytes. Add an engine to ENGINES and every test here covers it.
+
+The Ray engine runs a local Ray of two CPUs (`ray.init(num_cpus=2)`), one for this module,
+started by its first test and shut down after the last."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +19,31 @@ from mira.core.image import encode_image
 from mira.errors import ValidationError
 from mira.formats import SceneWriter
 from mira.pipeline import MapStage, Pipeline, ProcessEngine, SerialEngine, TarSink, TarSource
-from tests.conftest import make_image
+from tests.conftest import make_image, require
+
+
+def ray_engine():
+    """A `RayEngine` on a local Ray of 2 CPUs (skipped, with the reason, without the extra)."""
+    require("ray")
+    from mira.pipeline import RayEngine
+
+    return RayEngine(jobs=2, chunk=3)
+
 
 ENGINES = {
     "serial": SerialEngine,
     "processes": lambda: ProcessEngine(2),
+    "ray": ray_engine,
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_session_ends() -> Iterator[None]:
+    """The Ray a test here started goes with the module."""
+    yield
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +108,7 @@ def run_placeholder(source: Path, out: Path, engine) -> None:
 
 
 def run_render(source: Path, out: Path, engine) -> None:
-    jobs.render_scenes(TarSource(source), out, sheet_size=5, format="png", engine=engine)
+    jobs.render_scenes(TarSource(source), out, sheet_size=5, image_format="png", engine=engine)
 
 
 def run_dedupe(source: Path, out: Path, engine) -> None:
@@ -95,11 +119,28 @@ def run_dedupe(source: Path, out: Path, engine) -> None:
     Pipeline(stage_source, [DedupeStage(0.9)], sink, engine=engine).run()
 
 
+def run_tile_webp(source: Path, out: Path, engine) -> None:
+    jobs.tile_file(source, out, 40, "grid", engine=engine, image_format="webp")  # lossy, lossless
+
+
+def run_augment_jpg(source: Path, out: Path, engine) -> None:
+    config = out.parent / "augment.yaml"
+    config.write_text(AUGMENT)
+    jobs.save_augmented(TarSource(source), out, config, seed=3, engine=engine, image_format="jpg")
+
+
+def run_render_keep(source: Path, out: Path, engine) -> None:
+    jobs.render_scenes(TarSource(source), out, sheet_size=2, image_format="keep", engine=engine)
+
+
 JOBS = {
     "tile": run_tile,
+    "tile webp": run_tile_webp,
     "augment": run_augment,
+    "augment jpg": run_augment_jpg,
     "placeholder": run_placeholder,
     "render": run_render,
+    "render keep": run_render_keep,
     "dedupe": run_dedupe,
 }
 
@@ -117,7 +158,7 @@ def test_every_engine_writes_the_serial_engines_bytes(job, engine, source, tmp_p
     reference, candidate = tmp_path / "reference" / "out", tmp_path / engine / "out"
     reference.parent.mkdir()
     candidate.parent.mkdir()
-    if job != "render":
+    if not job.startswith("render"):
         reference, candidate = reference.with_suffix(".tar"), candidate.with_suffix(".tar")
     JOBS[job](source, reference, SerialEngine())
     JOBS[job](source, candidate, ENGINES[engine]())

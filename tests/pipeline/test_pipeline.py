@@ -118,3 +118,31 @@ def test_sinks_check_outputs_before_anything_is_read(source, tmp_path):
 
 def test_stored_scene_is_what_pixel_free_sources_give(source):
     assert all(isinstance(item, StoredScene) for item in TarSource(source).stored())
+
+
+def test_prefixed_keys_edit_stored_records_and_copy_images_as_stored(source, tmp_path):
+    from mira.ops.scene_keys import PrefixKeys
+
+    sink = RecordingSink(tmp_path / "out.tar")
+    Pipeline(TarSource(source), [PrefixKeys("cam1-")], sink).run()
+    assert sink.kinds == ["StoredScene"] * 4
+    before, after = list(TarSource(source)), list(TarSource(tmp_path / "out.tar"))
+    assert [s.key for s in after] == ["cam1-k0", "cam1-k1", "cam1-k2", "cam1-k3"]
+    for old, new in zip(before, after, strict=True):
+        assert new.image_source.encoded() == old.image_source.encoded()
+        assert len(new.annotations) == len(old.annotations)
+
+
+def test_a_null_sink_writes_nothing_and_the_stages_still_see_every_scene(source):
+    from mira.pipeline import NullSink
+
+    seen: list[str] = []
+
+    class Spy(DedupeStage):
+        def __call__(self, items, engine):
+            for item in items:
+                seen.append(type(item).__name__)
+                yield item
+
+    Pipeline(TarSource(source), [Spy(1.0)], NullSink()).run()
+    assert seen == ["StoredScene"] * 4
