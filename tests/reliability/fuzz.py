@@ -365,6 +365,13 @@ def read_stored(path: Path, output: Path) -> None:
     dedupe_file([path], output, threshold=0.5)
 
 
+def read_duplicates(path: Path, output: Path) -> None:
+    """`mira dedupe --images similar`: stored fingerprints read, missing ones computed."""
+    from mira.pipeline.jobs import dedupe_images_file
+
+    dedupe_images_file([path], output, mode="similar", jobs=1)
+
+
 def read_qsl(path: Path, output: Path) -> None:
     """`mira import-qsl`."""
     from mira.pipeline.jobs import import_qsl
@@ -415,6 +422,8 @@ READERS: list[Reader] = [
            read_scenes, weight=2),
     Reader("legacy protobufs", _legacy_seeds, mutate_members(_is_protobuf, mutate_bytes),
            read_scenes, weight=1),
+    Reader("duplicate images", _native_seeds, mutate_members(_is_record, mutate_json),
+           read_duplicates, weight=1),
     Reader("compressed tarball", _compressed_seeds, mutate_bytes, read_scenes, weight=1),
     Reader("QSL project", _qsl_seeds, mutate_json, read_qsl, weight=2),
     Reader("import qsl", _qsl_seeds, mutate_json, import_format("qsl"), weight=1),

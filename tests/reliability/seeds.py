@@ -57,7 +57,18 @@ def _saved(format: str) -> bytes:
 
 @functools.cache
 def native_tarballs() -> list[bytes]:
-    return [_saved("native")]
+    """The native layout, plain and with every record's image fingerprint."""
+    return [_saved("native"), _fingerprinted(_saved("native"))]
+
+
+def _fingerprinted(tarball: bytes) -> bytes:
+    from mira.pipeline.jobs import fingerprint_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "seed.tar", Path(folder) / "fingerprinted.tar"
+        source.write_bytes(tarball)
+        fingerprint_file(source, target, jobs=1)
+        return target.read_bytes()
 
 
 @functools.cache
