@@ -3,7 +3,9 @@
 An import format's module has ``read(source, *, images_dir=None, skip_missing=False,
 report=None, **options) -> Iterator[Scene]``: it checks its input at once (a clear error
 naming the file before anything is written), then yields scenes keyed ``000000``, ...
-while filling `report` (counts, and everything it skipped or could not represent).
+while filling `report` (counts, and everything it skipped or could not represent). It
+reads its input as a stream: memory holds one item and the category index, however many
+items there are (`mira.formats.json_stream` walks a big JSON document member by member).
 An export format's module has ``Exporter``, a `mira.formats.layout.DatasetFolder`.
 Format-specific options are keyword arguments; `OPTIONS` says which format takes which.
 """

@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from mira.core import Categories, Category, ImageSource, Scene
 from mira.errors import FormatError, ImageError, ValidationError
+from mira.formats.json_stream import JsonStream, JsonStreamError
 from mira.formats.qsl_regions import item_annotations, item_labels, json_metadata, label_values
 
 __all__ = ["iter_qsl", "load_qsl", "scene_from_qsl"]
@@ -78,31 +79,73 @@ class _Context:
         return lookup.get(value) or lookup.get(value.casefold())
 
 
-def _read_project(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            text = f.read()
+def _open_project(path: str) -> IO[str]:
+    try:  # newline="": positions in error messages count every character of the file
+        return open(path, encoding="utf-8-sig", newline="")  # tolerate a byte-order mark
     except FileNotFoundError:
         raise FormatError(f"{path}: project file not found") from None
     except IsADirectoryError:
         raise FormatError(f"{path}: is a directory, not a QSL project file") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read project file: {exc.strerror}") from None
+
+
+@contextmanager
+def _reading(path: str) -> Iterator[JsonStream]:
+    """The project file as a JSON stream; reading problems become errors naming the file."""
+    handle = _open_project(path)
     try:
-        project = json.loads(text.decode("utf-8-sig"))  # tolerate a byte-order mark
+        with handle:
+            yield JsonStream(handle)
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not a QSL project: the file is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
+    except JsonStreamError as exc:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except RecursionError:
         raise FormatError(f"{path}: invalid JSON: nested too deeply") from None
-    if not isinstance(project, dict):
-        raise FormatError(f"{path}: not a QSL project: the top level must be an object")
-    if not isinstance(project.get("items"), list):
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read project file: {exc.strerror}") from None
+
+
+def _keys(stream: JsonStream, path: str) -> Iterator[str]:
+    """The keys of the project's members; "items" and "config" may appear only once."""
+    seen: set[str] = set()
+    while (key := stream.next_key()) is not None:
+        if key in ("items", "config"):
+            if key in seen:
+                raise FormatError(f"{path}: not a QSL project: {key!r} appears twice")
+            seen.add(key)
+        yield key
+
+
+def _read_config(path: str) -> dict[str, Any]:
+    """The project's config, checked. Reading stops at the items when the config came
+    before them; otherwise the items are read past (one at a time) to find it."""
+    config: Any = None
+    items = False
+    with _reading(path) as stream:
+        if not stream.start_object():
+            stream.whole()  # bad JSON is reported as such
+            raise FormatError(f"{path}: not a QSL project: the top level must be an object")
+        for key in _keys(stream, path):
+            if key == "config":
+                config = stream.value()
+            elif key != "items":
+                stream.skip()
+            elif stream.peek() != "[":
+                stream.value()  # bad JSON is reported as such
+                raise FormatError(f"{path}: not a QSL project: 'items' must be a list")
+            else:
+                items = True
+                if config is not None:
+                    break  # `_items` streams them
+                stream.skip()
+        else:
+            stream.end()
+    if not items:
         raise FormatError(f"{path}: not a QSL project: 'items' must be a list")
-    config = project.get("config")
     if not isinstance(config, dict):
         raise FormatError(f"{path}: not a QSL project: 'config' must be an object")
     for kind in ("regions", "image"):
@@ -111,7 +154,20 @@ def _read_project(path: str) -> dict[str, Any]:
             isinstance(c, dict) and isinstance(c.get("name"), str) for c in configs
         ):
             raise FormatError(f"{path}: config.{kind} must be a list of objects with a name")
-    return project
+    return config
+
+
+def _items(path: str) -> Iterator[Any]:
+    """The project's items, one at a time, parsed as they are reached; the rest of the
+    file is checked to be valid JSON once they are done."""
+    with _reading(path) as stream:
+        stream.start_object()
+        for key in _keys(stream, path):
+            if key == "items":
+                yield from stream.elements()
+            else:
+                stream.skip()
+        stream.end()
 
 
 def _option_names(config: Mapping[str, Any], where: str) -> list[str]:
@@ -146,8 +202,7 @@ def _choose_label_key(regions: list[dict[str, Any]], label_key: str | None, path
     return label_key
 
 
-def _context(project: dict[str, Any], path: str, label_key: str | None, base_dir: Any) -> _Context:
-    config = project["config"]
+def _context(config: dict[str, Any], path: str, label_key: str | None, base_dir: Any) -> _Context:
     regions = config.get("regions") or []
     key = _choose_label_key(regions, label_key, path)
     region = next(c for c in regions if c["name"] == key)
@@ -203,18 +258,19 @@ def iter_qsl(
 ) -> Iterator[Scene]:
     """Scenes of a QSL project, one at a time, keyed 000000, 000001, ... in output order.
 
-    The project is read and checked at once (bad JSON, unknown label key); items are
-    converted as the iterator is consumed, filling `report` (counts per category, skipped
-    items per reason) as it goes.
+    The config is read and checked at once (unknown label key, ...). Items are read from
+    the file one at a time as the iterator is consumed (bad JSON among them is raised then),
+    so memory does not grow with the project; `report` (counts per category, skipped items
+    per reason) fills as they go. A config written after the items costs one extra read of
+    the file.
     """
     path = os.fspath(project_path)
-    project = _read_project(path)
-    ctx = _context(project, path, label_key, base_dir)
+    ctx = _context(_read_config(path), path, label_key, base_dir)
     if report is None:
         report = {}
     report.update(_new_report(path, ctx))
     ctx.report = report
-    return _scenes(project["items"], path, ctx, skip_missing)
+    return _scenes(_items(path), path, ctx, skip_missing)
 
 
 def read(
@@ -230,7 +286,7 @@ def read(
     return iter_qsl(source, label_key, images_dir, skip_missing, report)
 
 
-def _scenes(items: list[Any], path: str, ctx: _Context, skip_missing: bool) -> Iterator[Scene]:
+def _scenes(items: Iterable[Any], path: str, ctx: _Context, skip_missing: bool) -> Iterator[Scene]:
     report = ctx.report
     for index, item in enumerate(items):
         report["items"] += 1

@@ -29,6 +29,7 @@ from mira.formats.tario import (
     expand_inputs,
     iter_member_groups,
 )
+from mira.formats.used_keys import KeySet
 
 if TYPE_CHECKING:
     from mira.core.collection import SceneCollection
@@ -198,7 +199,7 @@ class SceneWriter:
         self.inputs = list(inputs)
         check_output(self.path if shard_size is None else shard_name(self.path, 0), inputs, force)
         self.count = 0
-        self._keys: set[str] = set()
+        self._keys = KeySet()
         self._tars: list[AtomicTar] = []
 
     def __enter__(self) -> SceneWriter:
@@ -251,9 +252,8 @@ class SceneWriter:
         return key
 
     def _claim(self, key: str) -> str:
-        if key in self._keys:
+        if not self._keys.add(key):
             raise ValidationError(f"scene key {key!r} is written twice; keys must be unique")
-        self._keys.add(key)
         return key
 
     def write_stored(self, stored: StoredScene) -> str:

@@ -22,6 +22,7 @@ _REGULAR = (b"0", b"\0", b"7")
 _DIRECTORY = b"5"
 _PAX, _PAX_GLOBAL, _GNU_LONGNAME, _GNU_LONGLINK = b"x", b"g", b"L", b"K"
 _POSIX_MAGIC = b"ustar\x0000"
+_ZERO_BLOCK = bytes(BLOCK)
 
 
 class Entry(NamedTuple):
@@ -41,6 +42,10 @@ class TruncatedTar(CorruptTar):
 
 
 def _number(field: bytes) -> int:
+    try:  # the common case, e.g. b"00000001750\0": octal digits, then NULs or spaces
+        return int(field.rstrip(b" \0") or b"0", 8)
+    except ValueError:
+        pass
     if field[:1] in (b"\x80", b"\xff"):  # GNU base-256
         value = int.from_bytes(field[1:], "big")
         return value - (1 << (8 * len(field) - 8)) if field[:1] == b"\xff" else value
@@ -63,13 +68,16 @@ def _block_sum(block: bytes) -> int:
 
 def is_header(block: bytes) -> bool:
     """True when `block` is a tar header with a valid checksum."""
-    if len(block) != BLOCK or block.count(0) == BLOCK:
-        return False
+    return len(block) == BLOCK and block != _ZERO_BLOCK and _checksum_ok(block)
+
+
+def _checksum_ok(block: bytes) -> bool:
     try:
         stored = _number(block[148:156])
     except CorruptTar:
         return False
-    unsigned = _block_sum(block) - sum(block[148:156]) + 256  # the field counts as spaces
+    field = block[148:156]
+    unsigned = _block_sum(block) - (zlib.adler32(field) & 0xFFFF) + 1 + 256  # field = spaces
     if stored == unsigned:
         return True
     return stored == unsigned - 2 * sum(b for b in block[:148] + block[156:] if b > 127)
@@ -112,9 +120,9 @@ def iter_entries(fd: int) -> Iterator[Entry]:
         block = window[at : at + BLOCK]
         if len(block) < BLOCK:
             raise TruncatedTar("the archive ends without its end-of-archive block")
-        if block.count(0) == BLOCK:
+        if block == _ZERO_BLOCK:
             return
-        if not is_header(block):
+        if not _checksum_ok(block):
             raise CorruptTar(f"bad header checksum at byte {offset}")
         kind = block[156:157]
         size = _number(block[124:136])
@@ -132,16 +140,18 @@ def iter_entries(fd: int) -> Iterator[Entry]:
                 long_name = _string(payload)
             continue
         name = _string(block[:100])
-        if block[257:265] == _POSIX_MAGIC and block[345] != 0:
+        if block[345] != 0 and block[257:265] == _POSIX_MAGIC:
             name = f"{_string(block[345:500])}/{name}"
-        name = pax.get("path", long_name or name)
-        if "size" in pax:
-            size = int(pax["size"])
-            offset = data + -(-size // BLOCK) * BLOCK
-        long_name, pax = None, {}
-        if kind == b"\0" and name.endswith("/"):  # old tars mark folders by the name only
-            kind = _DIRECTORY
-        if kind == _DIRECTORY:
-            name = name.rstrip("/")
-        kind_name = "file" if kind in _REGULAR else "directory" if kind == _DIRECTORY else "other"
+        if pax or long_name is not None:
+            name = pax.get("path", long_name or name)
+            if "size" in pax:
+                size = int(pax["size"])
+                offset = data + -(-size // BLOCK) * BLOCK
+            long_name, pax = None, {}
+        if kind in _REGULAR and not (kind == b"\0" and name.endswith("/")):
+            kind_name = "file"
+        elif kind == _DIRECTORY or kind == b"\0":  # old tars mark folders by the name only
+            kind_name, name = "directory", name.rstrip("/")
+        else:
+            kind_name = "other"
         yield Entry(name, kind_name, data, size, window[at + BLOCK : at + BLOCK + size])

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from mira.core.annotation import Annotation, Categories, Label
@@ -92,11 +93,10 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     return _dump(record, f"scene {key}")
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"{token} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one for all records
+#: One for all records. msgspec reads a record in about half the time `json` takes and gives
+#: the same values, integers of any size included (orjson, nearly as fast, turns an integer
+#: past 64 bits into a float); NaN and Infinity are not JSON to it either.
+_DECODER = msgspec.json.Decoder()
 
 
 #: The largest width or height: OpenCV's pixel coordinates are 32-bit integers.
@@ -129,8 +129,8 @@ def _number(value: Any) -> float:
 def parse_record(data: bytes, where: str) -> dict[str, Any]:
     """The JSON record as a dict, with its format and version checked."""
     try:
-        record = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        record = _DECODER.decode(data)
+    except msgspec.DecodeError as exc:  # malformed, not UTF-8, or a number out of range
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
     except RecursionError:
         raise FormatError(f"{where}: invalid JSON (nested too deeply)") from None

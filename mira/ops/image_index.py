@@ -3,20 +3,20 @@ identical decoded pixels when fingerprints are stored) and near-duplicate cluste
 (perceptual hashes within a Hamming distance, see `mira.ops.near_duplicates`).
 
 `ImageIndex` watches a stream once, keeping a few bytes per scene. Scenes without a
-fingerprint are matched by their bytes alone: an image left in its tarball is hashed
-only when another image has the same length, so most are never read.
+fingerprint are matched by their bytes alone (`mira.ops.image_bytes`): an image left in its
+tarball is hashed only when another image has the same length, so most are never read.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from mira.errors import ValidationError
+from mira.ops.image_bytes import ImageBytes, ImageIdentity
 from mira.ops.near_duplicates import cluster, components
 
 #: The default Hamming distance for near-duplicates, measured (docs/near-duplicates.md):
@@ -28,46 +28,32 @@ class MissingFingerprints(ValidationError):
     """Near-duplicates need every scene's fingerprint."""
 
 
-class _Bytes:
-    """An image's sha256, taken when first asked for."""
-
-    __slots__ = ("source", "digest")
-
-    def __init__(self, source: Any) -> None:
-        self.source, self.digest = source, None
-
-    def sha256(self) -> str:
-        if self.digest is None:
-            self.digest = hashlib.sha256(self.source.encoded()).hexdigest()
-            self.source = None
-        return self.digest
-
-
-def _byte_length(source: Any) -> int:
-    return source.file_range.size if source.file_range is not None else len(source.encoded())
-
-
 class ImageIndex:
-    """Per scene, in stream order: its key and what identifies its image."""
+    """Per scene, in stream order: its key and what identifies its image, in compact
+    arrays (about 40 bytes a scene, 80 with a fingerprint)."""
 
     def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.phash: list[int | None] = []
-        self._exact: list[tuple[str, str] | _Bytes] = []  # (sha256, pixels), or lazy bytes
-        self._lengths: list[int] = []
+        self.images = ImageBytes()
+        self.keys = self.images.keys
+        self._phash = array("Q")  # 0 where there is no fingerprint (see `_pixels`)
+        self._pixels = array("q")  # the pixel digest's index in `_pixel_digests`, or -1
+        self._pixel_digests = bytearray()
+        self.missing = 0  # scenes without a stored fingerprint
 
     def add(self, scene: Any) -> None:
         index = len(self.keys)
-        self.keys.append(scene.key if scene.key is not None else f"{index:06d}")
-        source = scene.image_source
-        fingerprint = source.fingerprint
-        self._lengths.append(_byte_length(source))
+        key = scene.key if scene.key is not None else f"{index:06d}"
+        fingerprint = scene.image_source.fingerprint
         if fingerprint is None:
-            self.phash.append(None)
-            self._exact.append(_Bytes(source))
-        else:
-            self.phash.append(fingerprint.phash)
-            self._exact.append((fingerprint.sha256, fingerprint.pixels))
+            self.missing += 1
+            self.images.add(key, ImageIdentity(scene))
+            self._phash.append(0)
+            self._pixels.append(-1)
+            return
+        self.images.add(key, ImageIdentity(scene, bytes.fromhex(fingerprint.sha256)))
+        self._phash.append(fingerprint.phash)
+        self._pixels.append(len(self._pixel_digests) // 32)
+        self._pixel_digests += bytes.fromhex(fingerprint.pixels)
 
     def watch(self, scenes: Iterable[Any]) -> Iterator[Any]:
         """The same stream, each scene added as it goes by."""
@@ -78,25 +64,20 @@ class ImageIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
-    @property
-    def missing(self) -> int:
-        """Scenes without a stored fingerprint."""
-        return sum(1 for value in self.phash if value is None)
-
     def exact(self) -> np.ndarray:
         """Each scene's exact-duplicate group (named by its first scene): the same bytes,
-        or the same pixels where both have fingerprints."""
-        shared = Counter(self._lengths)
-        first: dict[tuple[str, str], int] = {}
+        or the same pixels where both have fingerprints. Bytes are compared only between
+        images of one length, and read only when no fingerprint holds their sha256."""
+        first: dict[bytes, int] = {}
         pairs = []
-        for index, identity in enumerate(self._exact):
-            if isinstance(identity, _Bytes):
-                if shared[self._lengths[index]] == 1:
-                    continue  # no other image has this length: never read
-                names = [("bytes", identity.sha256())]
-            else:
-                names = [("bytes", identity[0]), ("pixels", identity[1])]
-            for name in names:
+        for candidates in self.images.shared_lengths():
+            for index in candidates.tolist():
+                earlier = first.setdefault(b"b" + self.images.digest(index), index)
+                if earlier != index:
+                    pairs.append((earlier, index))
+        for index, at in enumerate(self._pixels):
+            if at >= 0:
+                name = b"p" + bytes(self._pixel_digests[32 * at : 32 * at + 32])
                 earlier = first.setdefault(name, index)
                 if earlier != index:
                     pairs.append((earlier, index))
@@ -105,12 +86,12 @@ class ImageIndex:
     def similar(self, distance: int) -> np.ndarray:
         """Each scene's near-duplicate cluster (exact duplicates included)."""
         if self.missing:
-            first = next(self.keys[i] for i, value in enumerate(self.phash) if value is None)
+            first = next(self.keys[i] for i, at in enumerate(self._pixels) if at < 0)
             raise MissingFingerprints(
                 f"{self.missing} of {len(self)} scenes have no fingerprint (the first is scene "
                 f"{first}); add them with: mira fingerprint IN.tar -o OUT.tar"
             )
-        near = cluster(np.array(self.phash, dtype=np.uint64), distance)
+        near = cluster(np.frombuffer(self._phash, dtype=np.uint64), distance)
         exact = self.exact()
         pairs = [(label, i) for labels in (near, exact) for i, label in enumerate(labels.tolist())]
         return components(len(self), pairs)

@@ -37,10 +37,17 @@ class Measurement:
     times: list[float] = field(default_factory=list)
     peak_mb: float = 0.0
     loads: list[float] = field(default_factory=list)  # 1-minute load average before each run
+    cpu: list[float] = field(default_factory=list)  # user + system seconds of each timed run
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def cpu_median(self) -> float:
+        """CPU seconds (user + system, children included): steadier than wall time on a
+        busy machine."""
+        return statistics.median(self.cpu) if self.cpu else 0.0
 
     @property
     def load(self) -> float:
@@ -102,14 +109,15 @@ def run_once(
     stdout_path: str | None = None,
     env: dict[str, str] | None = None,
     sample: bool = True,
-) -> tuple[float, float]:
-    """Run `argv` once; returns (wall seconds, peak MB). Raises on a non-zero exit.
-    Without `sample`, the peak is the largest single process's only."""
+) -> tuple[float, float, float]:
+    """Run `argv` once; returns (wall seconds, peak MB, CPU seconds). Raises on a non-zero
+    exit. Without `sample`, the peak is the largest single process's only."""
     use_gnu_time = os.access(GNU_TIME, os.X_OK)
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         prefix = [GNU_TIME, "-v", "-o", report.name] if use_gnu_time else []
         stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         try:
             start = time.perf_counter()
             process = subprocess.Popen(
@@ -129,6 +137,8 @@ def run_once(
         if process.returncode != 0:
             tail = stderr.decode(errors="replace").strip().splitlines()[-5:]
             raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}: {tail}")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before  # GNU time's own is a few ms
         if use_gnu_time:
             found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read())
             largest_kb = int(found.group(1)) if found else 0
@@ -136,7 +146,7 @@ def run_once(
             # ru_maxrss of children is a running maximum: it only tells us about this run
             # when this run set a new maximum, which is the case that matters for a peak.
             largest_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
-    return wall, max(largest_kb, sampler.peak_kb) / 1024
+    return wall, max(largest_kb, sampler.peak_kb) / 1024, cpu
 
 
 def measure(
@@ -148,20 +158,33 @@ def measure(
 ) -> Measurement:
     """Run `argv` once for memory, then `repeat` times for time (calling `cleanup` before
     each run and after the last)."""
-    result = Measurement()
+    return measure_alike({"": (argv, env)}, repeat, cleanup, stdout_path)[""]
+
+
+def measure_alike(
+    variants: dict[str, tuple[Sequence[str], dict[str, str] | None]],
+    repeat: int = 3,
+    cleanup: Callable[[], None] | None = None,
+    stdout_path: str | None = None,
+) -> dict[str, Measurement]:
+    """`measure` for several (argv, env) variants, in rounds that run each variant once, so
+    that other work on the machine weighs on all of them alike."""
+    results = {name: Measurement() for name in variants}
     for run in range(repeat + 1):
-        if cleanup:
-            cleanup()
         timed = run > 0
-        if timed:
-            result.loads.append(os.getloadavg()[0])
-        wall, peak = run_once(argv, stdout_path, env, sample=not timed)
-        if timed:
-            result.times.append(wall)
-        result.peak_mb = max(result.peak_mb, peak)
+        for name, (argv, env) in variants.items():
+            if cleanup:
+                cleanup()
+            if timed:
+                results[name].loads.append(os.getloadavg()[0])
+            wall, peak, cpu = run_once(argv, stdout_path, env, sample=not timed)
+            if timed:
+                results[name].times.append(wall)
+                results[name].cpu.append(cpu)
+            results[name].peak_mb = max(results[name].peak_mb, peak)
     if cleanup:
         cleanup()
-    return result
+    return results
 
 
 def remover(path: str | Path, folder: bool = False) -> Callable[[], None]:

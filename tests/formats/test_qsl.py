@@ -615,3 +615,80 @@ def test_project_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as info:
         load_qsl(path)
     assert str(info.value) == f"{path}: not a QSL project: the file is not UTF-8 text"
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def test_config_after_the_items_reads_the_same(project: Path) -> None:
+    items = [
+        {"target": "img/a.png", "labels": {"boxes": [box(0.1, 0.2, 0.5, 0.6, "Cat")]}},
+        {"target": "img/b.jpg", "ignore": True},
+        {"target": "img/b.jpg", "labels": {"image": {"Scene": ["Outdoor"]}}},
+    ]
+    first = write_project(project, items, image=IMAGE_CONFIGS, name="first.json")
+    config = json.loads(first.read_text())["config"]
+    last = project / "last.json"
+    last.write_text(json.dumps({"items": items, "extra": [1, {"x": 2}], "config": config}))
+    (a, report_a), (b, report_b) = load_qsl(first), load_qsl(last)
+    assert report_b == report_a | {"project": str(last)}
+    assert a.categories == b.categories and len(b) == 2
+    for x, y in zip(a, b, strict=True):
+        assert (x.key, x.annotations, x.labels, x.metadata) == (
+            y.key,
+            y.annotations,
+            y.labels,
+            y.metadata,
+        )
+
+
+@pytest.mark.parametrize("key", ["items", "config"])
+def test_a_member_given_twice_is_refused(project: Path, key: str) -> None:
+    config = json.dumps({"regions": REGIONS})
+    path = project / "p.json"
+    path.write_text(
+        f'{{"config": {config}, "items": [], "{key}": {"[]" if key == "items" else config}}}'
+    )
+    with pytest.raises(FormatError) as info:
+        list(iter_qsl(path))
+    assert str(info.value) == f"{path}: not a QSL project: {key!r} appears twice"
+
+
+def test_bad_json_after_the_config_fails_the_import_and_leaves_no_output(project: Path) -> None:
+    good = json.dumps({"target": "img/a.png", "labels": {}})
+    path = project / "p.json"
+    config = json.dumps({"regions": REGIONS})
+    path.write_text(f'{{"config": {config},\n"items": [\n' + f"{good},\n" * 3 + '{"target": x}\n]}')
+    scenes = iter_qsl(path)  # the config is checked at once; the items as they are read
+    assert next(scenes).key == "000000"
+    with pytest.raises(FormatError) as info:
+        import_qsl(path, project / "out.tar")
+    assert str(info.value) == f"{path}: invalid JSON at line 6 column 12: Expecting value"
+    assert sorted(p.name for p in project.iterdir()) == ["img", "p.json"]
+
+
+def test_items_are_read_one_at_a_time(project: Path) -> None:
+    """Memory while importing holds one item, whatever the project's size: the peak of
+    Python allocations over a 9 MB project stays a small fraction of the file."""
+    import tracemalloc
+
+    note = "x" * 800
+    item = {
+        "target": "img/b.jpg",
+        "metadata": {"note": note},
+        "labels": {"boxes": [box(0, 0, 1, 1, "Dog")]},
+    }
+    path = project / "big.json"
+    with path.open("w") as f:  # config last: the stream also reads the file twice
+        f.write('{"items": [' + ", ".join([json.dumps(item)] * 10_000))
+        f.write('], "config": ' + json.dumps({"regions": REGIONS}) + "}")
+    assert path.stat().st_size > 9_000_000
+    tracemalloc.start()
+    try:
+        report: dict[str, Any] = {}
+        count = sum(1 for _ in iter_qsl(path, report=report))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == report["scenes"] == 10_000
+    assert peak < 2_000_000  # reading it whole into objects took 43 MB
