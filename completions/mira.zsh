@@ -20,6 +20,8 @@ _mira_augment() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -36,6 +38,8 @@ _mira_dedupe() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -44,6 +48,8 @@ _mira_evaluate() {
     _arguments -s \
         '--iou-threshold[IoU above which a prediction finds a ground-truth box, in \[0, 1).]:F: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PRED.tar:_files' \
         '*:GT.tar:_files'
@@ -62,6 +68,8 @@ _mira_export() {
         '--url-prefix[labelstudio\: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).]:PREFIX: ' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:FORMAT:_files' \
         '*:IN.tar...:_files'
@@ -82,6 +90,8 @@ _mira_filter() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -94,6 +104,8 @@ _mira_fingerprint() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -116,6 +128,8 @@ _mira_import() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:FORMAT:_files' \
         '*:SOURCE:_files'
@@ -134,6 +148,8 @@ _mira_import_qsl() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PROJECT.json:_files'
 }
@@ -147,6 +163,8 @@ _mira_merge() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -155,7 +173,7 @@ _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
-        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:TEXT: ' \
+        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:COLOUR: ' \
         '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--force[Overwrite an existing output.]' \
@@ -166,6 +184,8 @@ _mira_placeholder() {
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -179,6 +199,8 @@ _mira_remap() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -199,6 +221,8 @@ _mira_render() {
         '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -220,6 +244,8 @@ _mira_split() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -232,6 +258,8 @@ _mira_stats() {
         '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '*--fail-on[Exit 1 when any of these problems is found (after printing the report)\: any, or zero_area, inverted, out_of_image, duplicate_images, near_duplicate_images, undecodable_images, scenes_without_annotations.]:PROBLEM,...: ' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -254,6 +282,8 @@ _mira_tile() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }

@@ -66,6 +66,8 @@ def rle_to_mask(counts: Sequence[int], height: int, width: int) -> np.ndarray:
     """A (height, width) bool mask from COCO run lengths (column-major, off run first)."""
     if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 0 for c in counts):
         raise ValidationError("RLE counts must be non-negative integers")
+    if any(c > width * height for c in counts):  # (and too big for int64, maybe)
+        raise ValidationError(f"an RLE count is larger than the {width}x{height} mask")
     runs = np.asarray(counts, dtype=np.int64)
     total = int(runs.sum())
     if total != width * height:

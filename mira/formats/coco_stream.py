@@ -32,6 +32,7 @@ import numpy as np
 from ijson.common import JSONError, ObjectBuilder
 
 from mira.errors import FormatError
+from mira.formats.json_depth import CHUNK, DepthGuard
 
 #: Top-level members too big to build in memory; the head stops at the first of them.
 BIG_MEMBERS = ("images", "annotations")
@@ -72,7 +73,7 @@ def read_head(path: str) -> tuple[dict[str, Any], str | None]:
     ijson = _ijson()
     members: dict[str, Any] = {}
     with _open(path) as f:
-        events = ijson.parse(f, use_float=True)
+        events = ijson.parse(DepthGuard(f, path), use_float=True, buf_size=CHUNK)
         try:
             first = next(events, None)
             if first is None or first[1] != "start_map":
@@ -150,7 +151,7 @@ def _match_tail(data: bytes, needle: bytes, whole: bool) -> Any:
         start += len(text[start:]) - len(text[start:].lstrip())
         try:
             value, stop = _DECODER.raw_decode(text, start)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if _TRAILER.fullmatch(text[stop:].encode()):
             return value
@@ -162,7 +163,7 @@ def find_member(path: str, name: str) -> Any:
     ijson = _ijson()
     with _open(path) as f:
         try:
-            for value in ijson.items(f, name, use_float=True):
+            for value in ijson.items(DepthGuard(f, path), name, use_float=True, buf_size=CHUNK):
                 return value
         except JSONError as exc:
             raise _json_error(path, exc) from None
@@ -198,9 +199,9 @@ def iter_items(path: str, prefix: str, stop_at: int | None = None) -> Iterator[A
     the parser notices the document was cut)."""
     ijson = _ijson()
     with _open(path) as f:
-        reader = Reader(f, stop_at)
+        reader = Reader(DepthGuard(f, path), stop_at)
         try:
-            yield from ijson.items(reader, prefix, use_float=True)
+            yield from ijson.items(reader, prefix, use_float=True, buf_size=CHUNK)
         except JSONError as exc:
             if not reader.stopped:
                 raise _json_error(path, exc) from None
@@ -223,9 +224,10 @@ class AnnotationIndex:
         self.first_read: int | None = None
         ijson = _ijson()
         with _open(path) as f:
-            reader = Reader(f)
+            reader = Reader(DepthGuard(f, path))
             try:
-                self._spill_all(ijson.items(reader, prefix, use_float=True), reader)
+                items = ijson.items(reader, prefix, use_float=True, buf_size=CHUNK)
+                self._spill_all(items, reader)
             except JSONError as exc:
                 raise _json_error(path, exc) from None
 
@@ -246,7 +248,7 @@ class AnnotationIndex:
                     f"{path}: {where}[{index}]: image_id must be an integer, got {image_id!r}"
                 )
             category_id = annotation.get("category_id")
-            if category_id not in categories and type(category_id) is int:
+            if type(category_id) is int and category_id not in categories:
                 categories.add(category_id)
             data = marshal.dumps(annotation)
             write(data)

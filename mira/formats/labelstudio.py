@@ -40,6 +40,7 @@ from mira.errors import FormatError, ValidationError
 from mira.formats.export_names import ExportNames, recorded_name
 from mira.formats.image_files import image_file, image_path
 from mira.formats.import_report import category_index, count, count_scene, new_report
+from mira.formats.json_depth import CHUNK, DepthGuard
 from mira.formats.labelstudio_regions import result_labels, results_to_scene_parts, scene_results
 from mira.formats.layout import DatasetFolder
 from mira.formats.xml_write import serialise
@@ -129,7 +130,8 @@ def _tasks(path: str) -> Iterator[tuple[int, Any]]:
                     f"{path}: not a Label Studio JSON export: the top level must be a list of tasks"
                 )
             file.seek(0)
-            for index, task in enumerate(ijson.items(file, "item", use_float=True)):
+            tasks = ijson.items(DepthGuard(file, path), "item", use_float=True, buf_size=CHUNK)
+            for index, task in enumerate(tasks):
                 if not isinstance(task, dict):
                     raise FormatError(f"{path}: task {index}: a task must be an object")
                 parsed = index + 1

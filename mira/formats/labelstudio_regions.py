@@ -50,7 +50,9 @@ Size = tuple[int, int]
 
 def result_labels(result: Any) -> list[str]:
     """The label names a result carries (none for a type mira does not read)."""
-    if not isinstance(result, dict) or result.get("type") not in LABEL_TYPES:
+    if not isinstance(result, dict) or not isinstance(result.get("type"), str):
+        return []
+    if result["type"] not in LABEL_TYPES:
         return []
     value = result.get("value")
     names = value.get(LABEL_TYPES[result["type"]]) if isinstance(value, dict) else None
@@ -68,7 +70,7 @@ def results_to_scene_parts(
         if not isinstance(result, dict):
             raise FormatError(f"{at}: a result must be an object")
         kind = result.get("type")
-        if kind not in LABEL_TYPES:
+        if not isinstance(kind, str) or kind not in LABEL_TYPES:
             count(report, "unsupported", str(kind))
             continue
         if not isinstance(result.get("value"), dict):

@@ -246,7 +246,10 @@ def _annotation(element: Element, categories: Categories, where: str) -> Annotat
     name, corners, metadata = _object(element, where)
     if name not in categories:
         raise FormatError(f"{where}: category {name!r} is not one of {categories.names}")
-    return Annotation(categories[name], *corners, metadata=metadata)
+    try:
+        return Annotation(categories[name], *corners, metadata=metadata)
+    except ValidationError as exc:
+        raise FormatError(f"{where}: {exc}") from None
 
 
 def _object(element: Element, where: str) -> tuple[str, list[float], dict[str, Any]]:

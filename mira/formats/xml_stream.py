@@ -28,6 +28,10 @@ _CHUNK = 1 << 16
 _LINE = "\x00line"
 
 
+#: Far deeper than any format needs; what is read is then walked without running out of stack.
+MAX_DEPTH = 256
+
+
 def line_of(element: Element) -> int:
     """The line the element starts on in its file (0 when unknown)."""
     return int(element.get(_LINE, 0))
@@ -76,6 +80,11 @@ def iter_items(path: str | os.PathLike[str], root: str, depth: int = 1) -> Itera
         nonlocal level, builder
         if level == 0 and tag != root:
             raise FormatError(f"{name}: the root element is <{tag}>, expected <{root}>")
+        if level == MAX_DEPTH:
+            raise FormatError(
+                f"{name}: line {parser.CurrentLineNumber}: elements nested deeper than "
+                f"{MAX_DEPTH} levels"
+            )
         if level == depth:
             builder = TreeBuilder()
         if builder is not None:

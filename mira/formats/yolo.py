@@ -84,6 +84,10 @@ def _load_yaml(path: str) -> dict[str, Any]:
         raise FormatError(f"{path}: file not found") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a YOLO data.yaml: the file is not UTF-8 text") from None
+    except RecursionError:
+        raise FormatError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         raise FormatError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
@@ -250,6 +254,8 @@ def _scene(dataset: _Dataset, source: ImageSource, report: dict[str, Any]) -> Sc
     except FileNotFoundError:
         report["label_files"]["missing"] += 1
         text = ""
+    except UnicodeDecodeError:
+        raise FormatError(f"{labels}: not a YOLO label file: it is not UTF-8 text") from None
     except OSError as exc:
         raise FormatError(f"{labels}: cannot read: {exc.strerror}") from None
     else:
