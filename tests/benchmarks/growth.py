@@ -92,7 +92,8 @@ def prepare(n: int, work: Path, base: int) -> Paths:
         argv = [MIRA, "--quiet", "import-qsl", str(project), "-o", str(tarball), "--force"]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     paths = Paths(dataset, tarball, work / f"growth-out-{os.getpid()}")
-    if any(not h.exists() or h.stat().st_mtime < tarball.stat().st_mtime for h in halves(paths)):
+    parts = [Path(half) for half in halves(paths)]
+    if any(not h.exists() or h.stat().st_mtime < tarball.stat().st_mtime for h in parts):
         log(f"splitting {tarball} in halves (merge's inputs)")
         argv = [MIRA, "--quiet", "split", str(tarball), "--sizes", "0.5", "0.5",
                 "--names", "a", "b", "--out-dir", str(work), "--force"]  # fmt: skip
