@@ -69,6 +69,7 @@ class Categories:
             seen[folded] = item.name
         self._types = items
         self._by_name = {c.name: c for c in items}
+        self._names = [c.name for c in items]  # `names` copies it: asked for once a record
 
     @classmethod
     def from_categories(cls, categories: Categories | Iterable[str | Category]) -> Categories:
@@ -80,7 +81,7 @@ class Categories:
 
     @property
     def names(self) -> list[str]:
-        return [c.name for c in self._types]
+        return list(self._names)
 
     def __getitem__(self, key: int | str | np.integer) -> Category:
         if isinstance(key, (bool, np.bool_)):
