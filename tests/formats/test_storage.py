@@ -191,10 +191,10 @@ def test_missing_objects_and_patterns(s3_server, bucket):
 
 
 def test_reading_streams_the_object(tmp_path, monkeypatch):
-    """One GET per object, received at most 8 MiB ahead of the reader: a server that goes
-    away after the first of five ~10 MiB scenes fails the read later, as one error naming
-    the URL (an object downloaded before reading would read whole). Its own server, so
-    that stopping it leaves the session's alone."""
+    """One GET per object, read as the reader goes: a server that goes away after the first
+    of five ~10 MiB scenes fails the read later, as one error naming the URL (an object
+    downloaded before reading would read whole; the socket buffers hold far less than the
+    40 MiB left). Its own server, so that stopping it leaves the session's alone."""
     from s3fs import S3FileSystem
 
     from tests.s3server import S3Server
