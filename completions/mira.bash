@@ -18,7 +18,7 @@ _mira() {
             if [[ $cur == -* ]]; then
                 mapfile -t COMPREPLY < <(compgen -W "--version -v --verbose -q --quiet -h --help" -- "$cur")
             else
-                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate filter fingerprint import import-qsl merge placeholder remap render split stats tile" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "augment dedupe evaluate export filter fingerprint import import-qsl merge placeholder remap render split stats tile" -- "$cur")
             fi
             ;;
         augment)
@@ -37,7 +37,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -c --config -n --copies --keep-original --min-visibility --seed -j --jobs --image-format --quality --engine --ray-address --skip-undecodable --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -54,7 +54,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --images --distance -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --threshold --method --images --distance -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -64,7 +64,22 @@ _mira() {
                 --iou-threshold) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--iou-threshold --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--iou-threshold --json -v --verbose -q --quiet -h --help" -- "$cur")
+            else
+                _mira_files -f
+            fi
+            ;;
+        export)
+            case "$prev" in
+                -o|--output) _mira_files -d; return ;;
+                --parts) :; return ;;
+                --images) mapfile -t COMPREPLY < <(compgen -W "copy link none" -- "$cur"); return ;;
+                --task) mapfile -t COMPREPLY < <(compgen -W "detect segment" -- "$cur"); return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "predictions annotations" -- "$cur"); return ;;
+                --url-prefix) :; return ;;
+            esac
+            if [[ $cur == -* ]]; then
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --parts --images --copy --link --no-images --task --pre-annotations --url-prefix --force --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -84,7 +99,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --categories --drop-categories --where --min-annotations --min-area --with-labels --sample --seed --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --categories --drop-categories --where --min-annotations --min-area --with-labels --sample --seed --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -97,7 +112,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -108,12 +123,17 @@ _mira() {
                 --images-dir) _mira_files -d; return ;;
                 --key-prefix) :; return ;;
                 --label-key) :; return ;;
+                --results) _mira_files -f; return ;;
+                --part) :; return ;;
+                --image-set) :; return ;;
+                --pre-annotations) mapfile -t COMPREPLY < <(compgen -W "annotations predictions" -- "$cur"); return ;;
+                --image-key) :; return ;;
                 -j|--jobs) :; return ;;
                 --format) mapfile -t COMPREPLY < <(compgen -W "native legacy" -- "$cur"); return ;;
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --fingerprint -j --jobs --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --images-dir --skip-missing --key-prefix --label-key --results --part --image-set --pre-annotations --image-key --fingerprint -j --jobs --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -129,7 +149,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --key-prefix --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --label-key --base-dir --skip-missing --fingerprint -j --jobs --key-prefix --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -143,7 +163,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --prefix-keys --duplicate-images --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --prefix-keys --duplicate-images --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -162,7 +182,7 @@ _mira() {
                 --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --skip-undecodable --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --colormap --background --image-format --quality --force --format --shard-size -j --jobs --engine --ray-address --skip-undecodable --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -176,7 +196,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --map --unmapped --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --map --unmapped --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -193,7 +213,7 @@ _mira() {
                 --ray-address) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --skip-undecodable --force --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --limit --labels --no-labels --opaque --format --image-format --quality --colormap -j --jobs --engine --ray-address --skip-undecodable --force --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -213,7 +233,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --group-similar --distance --allow-empty --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--sizes --names --out-dir --seed --stratify --group --preserve --missing --group-similar --distance --allow-empty --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -226,7 +246,7 @@ _mira() {
                 --fail-on) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "--json --by --verify --distance -j --jobs --fail-on -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "--json --by --verify --distance -j --jobs --fail-on -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi
@@ -248,7 +268,7 @@ _mira() {
                 --shard-size) :; return ;;
             esac
             if [[ $cur == -* ]]; then
-                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --skip-undecodable --force --format --shard-size --json -h --help" -- "$cur")
+                mapfile -t COMPREPLY < <(compgen -W "-o --output --max-size --mode --overlap --min-visibility --oversized --image-format --quality -j --jobs --engine --ray-address --skip-undecodable --force --format --shard-size --json -v --verbose -q --quiet -h --help" -- "$cur")
             else
                 _mira_files -f
             fi

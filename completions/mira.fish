@@ -9,6 +9,7 @@ complete -c mira -n '__fish_use_subcommand' -s h -l help -d 'Show this message a
 complete -c mira -n __fish_use_subcommand -a augment -d 'Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
 complete -c mira -n __fish_use_subcommand -a dedupe -d 'Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
 complete -c mira -n __fish_use_subcommand -a evaluate -d 'Average precision per category (VOC 11-point) and its mean; no image decoded.'
+complete -c mira -n __fish_use_subcommand -a export -d 'Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
 complete -c mira -n __fish_use_subcommand -a filter -d 'Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
 complete -c mira -n __fish_use_subcommand -a fingerprint -d 'Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
 complete -c mira -n __fish_use_subcommand -a import -d 'Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format\'s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
@@ -37,6 +38,8 @@ complete -c mira -n '__fish_seen_subcommand_from augment' -l force -d 'Overwrite
 complete -c mira -n '__fish_seen_subcommand_from augment' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from augment' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from augment' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from augment' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from augment' -F
 
@@ -50,13 +53,33 @@ complete -c mira -n '__fish_seen_subcommand_from dedupe' -l force -d 'Overwrite 
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from dedupe' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from dedupe' -F
 
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -l iou-threshold -x -d 'IoU above which a prediction finds a ground-truth box, in [0, 1).'
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from evaluate' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from evaluate' -F
+
+complete -c mira -n '__fish_seen_subcommand_from export' -s o -l output -x -a '(__fish_complete_directories)' -d 'The folder to write.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l parts -x -d 'Part names, one per input, after one flag (default: from the file names, data-train.tar → train).'
+complete -c mira -n '__fish_seen_subcommand_from export' -l images -x -a 'copy link none' -d 'copy: byte for byte (the default); link: hard links where possible; none: labels only.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l copy -d 'Same as --images copy.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l link -d 'Same as --images link.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l no-images -d 'Same as --images none.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l task -x -a 'detect segment' -d 'yolo: detect (the default) writes boxes, segment polygons.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l pre-annotations -x -a 'predictions annotations' -d 'labelstudio: write regions as predictions (default) or as annotations.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l url-prefix -x -d 'labelstudio: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).'
+complete -c mira -n '__fish_seen_subcommand_from export' -l force -d 'Overwrite an existing output.'
+complete -c mira -n '__fish_seen_subcommand_from export' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from export' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from export' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
+complete -c mira -n '__fish_seen_subcommand_from export' -s h -l help -d 'Show this message and exit.'
+complete -c mira -n '__fish_seen_subcommand_from export' -F
 
 complete -c mira -n '__fish_seen_subcommand_from filter' -s o -l output -r -F -d 'Output tarball; \'-\' writes it to standard output.'
 complete -c mira -n '__fish_seen_subcommand_from filter' -l categories -x -d 'Keep only annotations of these categories.'
@@ -71,6 +94,8 @@ complete -c mira -n '__fish_seen_subcommand_from filter' -l force -d 'Overwrite 
 complete -c mira -n '__fish_seen_subcommand_from filter' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from filter' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from filter' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from filter' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from filter' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from filter' -F
 
@@ -80,6 +105,8 @@ complete -c mira -n '__fish_seen_subcommand_from fingerprint' -l force -d 'Overw
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from fingerprint' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from fingerprint' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from fingerprint' -F
 
@@ -88,12 +115,19 @@ complete -c mira -n '__fish_seen_subcommand_from import' -l images-dir -x -a '(_
 complete -c mira -n '__fish_seen_subcommand_from import' -l skip-missing -d 'Skip (and count) scenes whose image is missing.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l key-prefix -x -d 'Put P in front of every scene key (000000 → P000000).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l label-key -x -d 'qsl: the region configuration holding the categories.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l results -r -F -d 'coco: take the annotations (scored) from this results file; images and categories stay those of SOURCE.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l part -x -d 'yolo: import only this part of data.yaml (e.g. val).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l image-set -x -d 'voc: import the ids of ImageSets/Main/NAME.txt (default: every XML file).'
+complete -c mira -n '__fish_seen_subcommand_from import' -l pre-annotations -x -a 'annotations predictions' -d 'labelstudio: read each task\'s annotations (default) or its predictions.'
+complete -c mira -n '__fish_seen_subcommand_from import' -l image-key -x -d 'labelstudio: the task data field naming the image (default: image).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l fingerprint -d 'Store each image\'s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.'
 complete -c mira -n '__fish_seen_subcommand_from import' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from import' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from import' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from import' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from import' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from import' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from import' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from import' -F
 
@@ -108,6 +142,8 @@ complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l force -d 'Overwr
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from import-qsl' -F
 
@@ -118,6 +154,8 @@ complete -c mira -n '__fish_seen_subcommand_from merge' -l force -d 'Overwrite a
 complete -c mira -n '__fish_seen_subcommand_from merge' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from merge' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from merge' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from merge' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from merge' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from merge' -F
 
@@ -134,6 +172,8 @@ complete -c mira -n '__fish_seen_subcommand_from placeholder' -l engine -x -a 'l
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l ray-address -x -d 'The Ray cluster for --engine ray, as ray.init takes it (ray://HOST:10001, auto); without it a local Ray is started.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l skip-undecodable -d 'Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from placeholder' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from placeholder' -F
 
@@ -144,6 +184,8 @@ complete -c mira -n '__fish_seen_subcommand_from remap' -l force -d 'Overwrite a
 complete -c mira -n '__fish_seen_subcommand_from remap' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from remap' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from remap' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from remap' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from remap' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from remap' -F
 
@@ -160,6 +202,8 @@ complete -c mira -n '__fish_seen_subcommand_from render' -l ray-address -x -d 'T
 complete -c mira -n '__fish_seen_subcommand_from render' -l skip-undecodable -d 'Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.'
 complete -c mira -n '__fish_seen_subcommand_from render' -l force -d 'Overwrite an existing output.'
 complete -c mira -n '__fish_seen_subcommand_from render' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from render' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from render' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from render' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from render' -F
 
@@ -178,6 +222,8 @@ complete -c mira -n '__fish_seen_subcommand_from split' -l force -d 'Overwrite a
 complete -c mira -n '__fish_seen_subcommand_from split' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from split' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from split' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from split' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from split' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from split' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from split' -F
 
@@ -187,6 +233,8 @@ complete -c mira -n '__fish_seen_subcommand_from stats' -l verify -d 'Decode eve
 complete -c mira -n '__fish_seen_subcommand_from stats' -l distance -x -d 'Near-duplicates: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).'
 complete -c mira -n '__fish_seen_subcommand_from stats' -s j -l jobs -x -d 'Worker processes for image work [default: all cores].'
 complete -c mira -n '__fish_seen_subcommand_from stats' -l fail-on -x -d 'Exit 1 when any of these problems is found (after printing the report): any, or zero_area, inverted, out_of_image, duplicate_images, near_duplicate_images, undecodable_images, scenes_without_annotations.'
+complete -c mira -n '__fish_seen_subcommand_from stats' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from stats' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from stats' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from stats' -F
 
@@ -206,5 +254,7 @@ complete -c mira -n '__fish_seen_subcommand_from tile' -l force -d 'Overwrite an
 complete -c mira -n '__fish_seen_subcommand_from tile' -l format -x -a 'native legacy' -d 'Tarball layout to write: native, or legacy (the original mira\'s).'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l shard-size -x -d 'Write shards of at most N scenes, named OUT-000000.tar, ...'
 complete -c mira -n '__fish_seen_subcommand_from tile' -l json -d 'Print one JSON document on stdout instead of tables.'
+complete -c mira -n '__fish_seen_subcommand_from tile' -s v -l verbose -d 'Show tracebacks for errors.'
+complete -c mira -n '__fish_seen_subcommand_from tile' -s q -l quiet -d 'No progress bars, tables or messages on stderr.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -s h -l help -d 'Show this message and exit.'
 complete -c mira -n '__fish_seen_subcommand_from tile' -F

@@ -20,6 +20,8 @@ _mira_augment() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -36,6 +38,8 @@ _mira_dedupe() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -44,9 +48,31 @@ _mira_evaluate() {
     _arguments -s \
         '--iou-threshold[IoU above which a prediction finds a ground-truth box, in \[0, 1).]:F: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PRED.tar:_files' \
         '*:GT.tar:_files'
+}
+
+_mira_export() {
+    _arguments -s \
+        '(-o --output)'{-o,--output}'[The folder to write.]:OUT_DIR:_files -/' \
+        '*--parts[Part names, one per input, after one flag (default\: from the file names, data-train.tar → train).]:NAME ...: ' \
+        '--images[copy\: byte for byte (the default); link\: hard links where possible; none\: labels only.]:copy|link|none:(copy link none)' \
+        '--copy[Same as --images copy.]' \
+        '--link[Same as --images link.]' \
+        '--no-images[Same as --images none.]' \
+        '--task[yolo\: detect (the default) writes boxes, segment polygons.]:detect|segment:(detect segment)' \
+        '--pre-annotations[labelstudio\: write regions as predictions (default) or as annotations.]:predictions|annotations:(predictions annotations)' \
+        '--url-prefix[labelstudio\: put PREFIX before each image path (e.g. /data/local-files/?d=ds/).]:PREFIX: ' \
+        '--force[Overwrite an existing output.]' \
+        '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
+        '(-h --help)'{-h,--help}'[Show this message and exit.]' \
+        '*:FORMAT:_files' \
+        '*:IN.tar...:_files'
 }
 
 _mira_filter() {
@@ -64,6 +90,8 @@ _mira_filter() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -76,6 +104,8 @@ _mira_fingerprint() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -87,12 +117,19 @@ _mira_import() {
         '--skip-missing[Skip (and count) scenes whose image is missing.]' \
         '--key-prefix[Put P in front of every scene key (000000 → P000000).]:P: ' \
         '--label-key[qsl\: the region configuration holding the categories.]:KEY: ' \
+        '--results[coco\: take the annotations (scored) from this results file; images and categories stay those of SOURCE.]:FILE.json:_files' \
+        '--part[yolo\: import only this part of data.yaml (e.g. val).]:NAME: ' \
+        '--image-set[voc\: import the ids of ImageSets/Main/NAME.txt (default\: every XML file).]:NAME: ' \
+        '--pre-annotations[labelstudio\: read each task'\''s annotations (default) or its predictions.]:annotations|predictions:(annotations predictions)' \
+        '--image-key[labelstudio\: the task data field naming the image (default\: image).]:KEY: ' \
         '--fingerprint[Store each image'\''s fingerprint in its record (decodes every image, --jobs processes) for split, stats and dedupe --images.]' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '--force[Overwrite an existing output.]' \
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:FORMAT:_files' \
         '*:SOURCE:_files'
@@ -111,6 +148,8 @@ _mira_import_qsl() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:PROJECT.json:_files'
 }
@@ -124,6 +163,8 @@ _mira_merge() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -132,7 +173,7 @@ _mira_placeholder() {
     _arguments -s \
         '(-o --output)'{-o,--output}'[Output tarball; '\''-'\'' writes it to standard output.]:OUT.tar:_files' \
         '--colormap[YAML/JSON map of category → \[r, g, b\] or '\''#rrggbb'\'' \[default\: distinct colours\].]:FILE.yaml:_files' \
-        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:TEXT: ' \
+        '--background[Background\: a grey level 0-255 or '\''#rrggbb'\''.]:COLOUR: ' \
         '--image-format[How to write the images made\: keep (JPEG stays JPEG, PNG stays PNG, WebP stays WebP, others become PNG), jpg, png or webp.]:keep|jpg|png|webp:(keep jpg png webp)' \
         '--quality[JPEG/WebP quality, 1-100. Without it\: a JPEG source'\''s own quality, read from its quantisation tables (at most 95), else 95; WebP of a lossless source is lossless.]:Q: ' \
         '--force[Overwrite an existing output.]' \
@@ -143,6 +184,8 @@ _mira_placeholder() {
         '--ray-address[The Ray cluster for --engine ray, as ray.init takes it (ray\://HOST\:10001, auto); without it a local Ray is started.]:ADDR: ' \
         '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -156,6 +199,8 @@ _mira_remap() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -176,6 +221,8 @@ _mira_render() {
         '--skip-undecodable[Leave out (and count) scenes whose image cannot be read or decoded, instead of failing.]' \
         '--force[Overwrite an existing output.]' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -197,6 +244,8 @@ _mira_split() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -209,6 +258,8 @@ _mira_stats() {
         '--distance[Near-duplicates\: perceptual hashes at most this many bits apart (0-16). The default, 10, found 99% of resized, re-encoded, brightened and up to 5% cropped copies with no false match, 4 bits below the first one, in the benchmark (docs/near-duplicates.md).]:N: ' \
         '(-j --jobs)'{-j,--jobs}'[Worker processes for image work \[default\: all cores\].]:N: ' \
         '*--fail-on[Exit 1 when any of these problems is found (after printing the report)\: any, or zero_area, inverted, out_of_image, duplicate_images, near_duplicate_images, undecodable_images, scenes_without_annotations.]:PROBLEM,...: ' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -231,6 +282,8 @@ _mira_tile() {
         '--format[Tarball layout to write\: native, or legacy (the original mira'\''s).]:native|legacy:(native legacy)' \
         '--shard-size[Write shards of at most N scenes, named OUT-000000.tar, ...]:N: ' \
         '--json[Print one JSON document on stdout instead of tables.]' \
+        '(-v --verbose)'{-v,--verbose}'[Show tracebacks for errors.]' \
+        '(-q --quiet)'{-q,--quiet}'[No progress bars, tables or messages on stderr.]' \
         '(-h --help)'{-h,--help}'[Show this message and exit.]' \
         '*:IN.tar...:_files'
 }
@@ -242,6 +295,7 @@ _mira() {
         'augment:Apply an albumentations pipeline to every scene; boxes and polygons follow the pixels.'
         'dedupe:Drop annotations overlapped by a larger-or-equal one of their class; no image decoded.'
         'evaluate:Average precision per category (VOC 11-point) and its mean; no image decoded.'
+        'export:Export tarballs, one part each, to a folder laid out as FORMAT expects; the folder appears only when complete.'
         'filter:Keep or drop annotations by category and area, scenes by metadata, labels and counts.'
         'fingerprint:Add image fingerprints (exact and perceptual) to every scene record, on all cores.'
         'import:Import a dataset written by a labelling tool or for a trainer; scenes are keyed 000000, 000001, ... in the format'\''s order, and whatever cannot be represented is counted in the report. `mira import qsl` is `mira import-qsl`.'
@@ -268,6 +322,7 @@ _mira() {
                 augment) _mira_augment ;;
                 dedupe) _mira_dedupe ;;
                 evaluate) _mira_evaluate ;;
+                export) _mira_export ;;
                 filter) _mira_filter ;;
                 fingerprint) _mira_fingerprint ;;
                 import) _mira_import ;;

@@ -281,6 +281,19 @@ def box_to_polygon(box: Sequence[float]) -> np.ndarray:
     return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
 
 
+def rotate_points(points: Any, degrees: float, origin: Sequence[float]) -> np.ndarray:
+    """(K, 2) points turned by `degrees` about `origin`; positive angles turn clockwise on
+    screen (x right, y down), as labelling tools measure box rotations."""
+    ring = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    angle = np.radians(float(degrees))
+    cos, sin = np.cos(angle), np.sin(angle)
+    offset = ring - np.asarray(origin, dtype=np.float64)
+    turned = np.stack(
+        [offset[:, 0] * cos - offset[:, 1] * sin, offset[:, 0] * sin + offset[:, 1] * cos], axis=1
+    )
+    return turned + np.asarray(origin, dtype=np.float64)
+
+
 def _geometries(shapes: Sequence[Any]) -> np.ndarray:
     """`to_geometry` of every ring, with one shapely call per step instead of per ring."""
     shapely = _shapely()

@@ -1,6 +1,7 @@
 """Option declarations shared by every command, so the commands look and behave alike."""
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Annotated, Any, TypeVar
@@ -16,11 +17,24 @@ InputArg = Annotated[
         metavar="IN.tar...",
     ),
 ]
+
+
+def output_target(value: str) -> str:
+    """Callback for -o: '-' is refused when standard output is a terminal (binary there
+    would only garble it)."""
+    if value == "-" and sys.stdout.isatty():
+        raise typer.BadParameter(
+            "standard output is a terminal; redirect it (> OUT.tar, | mira ...) or give a file"
+        )
+    return value
+
+
 OutputOpt = Annotated[
     str,
     typer.Option(
         "--output",
         "-o",
+        callback=output_target,
         help="Output tarball; '-' writes it to standard output.",
         metavar="OUT.tar",
     ),
@@ -78,12 +92,17 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
 ]
 SeedOpt = Annotated[
-    int, typer.Option("--seed", help="Random seed; the same seed gives the same output.")
+    int,
+    typer.Option("--seed", metavar="N", help="Random seed; the same seed gives the same output."),
 ]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes for image work [default: all cores]."
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        help="Worker processes for image work [default: all cores].",
     ),
 ]
 
@@ -122,7 +141,10 @@ def engine_option(engine: EngineName, jobs: int | None, ray_address: str | None)
 ShardSizeOpt = Annotated[
     int | None,
     typer.Option(
-        "--shard-size", min=1, help="Write shards of at most N scenes, named OUT-000000.tar, ..."
+        "--shard-size",
+        min=1,
+        metavar="N",
+        help="Write shards of at most N scenes, named OUT-000000.tar, ...",
     ),
 ]
 

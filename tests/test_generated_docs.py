@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    paths = [*root.glob("completions/mira.*"), *root.glob("man/mira*.1")]
+    paths = [*root.glob("completions/mira.*"), *root.glob("man/**/mira*.1")]
     return {str(p.relative_to(root)): p.read_bytes() for p in paths}
 
 
@@ -68,21 +69,23 @@ def test_check_mode_passes_on_the_repository() -> None:
 
 def test_check_mode_names_a_stale_file(tmp_path: Path, generated: Path) -> None:
     shutil.copytree(generated, tmp_path / "out")
-    (tmp_path / "out" / "man" / "mira-old.1").write_text("x")
+    (tmp_path / "out" / "man" / "man1" / "mira-old.1").write_text("x")
+    (tmp_path / "out" / "man" / "mira.1").write_text("x")  # the layout before man1/
     (tmp_path / "out" / "completions" / "mira.fish").write_text("x")
     argv = [sys.executable, str(SCRIPT), "--check", "--out", str(tmp_path / "out")]
     result = subprocess.run(argv, capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "stale: man/mira-old.1 (run python tools/generate_docs.py)",
+        "stale: man/man1/mira-old.1 (run python tools/generate_docs.py)",
+        "stale: man/mira.1 (run python tools/generate_docs.py)",
         "stale: completions/mira.fish (run python tools/generate_docs.py)",
     ]
 
 
 def test_one_man_page_per_command_with_every_section_and_option() -> None:
-    assert sorted(p.name for p in (ROOT / "man").glob("*.1")) == sorted(MAN_PAGES)
+    assert sorted(p.name for p in (ROOT / "man" / "man1").glob("*.1")) == sorted(MAN_PAGES)
     for page in MAN_PAGES:
-        text = (ROOT / "man" / page).read_text()
+        text = (ROOT / "man" / "man1" / page).read_text()
         assert text.startswith(f'.\\" {MARK}')
         headings = [line[4:].strip('"') for line in text.splitlines() if line.startswith(".SH ")]
         assert [h for h in headings if h in MAN_SECTIONS] == MAN_SECTIONS, page
@@ -120,12 +123,47 @@ def _roff_checker() -> list[str]:
 def test_man_page_is_valid_roff(page: str) -> None:
     checker = _roff_checker()
     result = subprocess.run(
-        [*checker, str(ROOT / "man" / page)],
+        [*checker, str(ROOT / "man" / "man1" / page)],
         capture_output=True,
         text=True,
         env={**os.environ, "MANWIDTH": "80"},
     )
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def _readme_manpath_recipe() -> tuple[str, str]:
+    """The README's man-page recipe: (the MANPATH it exports, with this checkout's path
+    for /path/to/mira; the page it opens)."""
+    readme = (ROOT / "README.md").read_text()
+    recipe = re.search(r'export MANPATH="/path/to/mira/(\S+):\$MANPATH"; man (\S+)', readme)
+    assert recipe, "README lost its MANPATH recipe"
+    return f"{ROOT / recipe.group(1)}:", recipe.group(2)
+
+
+def test_the_readme_manpath_recipe_finds_every_page() -> None:
+    manpath, page = _readme_manpath_recipe()
+    assert page in [name[:-2] for name in MAN_PAGES]
+    folder = Path(manpath.rstrip(":"))
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.1")) == sorted(
+        f"man1/{name}" for name in MAN_PAGES
+    )  # the layout man(1) searches: MANPATH entries hold man1/, man5/, ...
+    if shutil.which("man"):
+        for name in MAN_PAGES:
+            result = subprocess.run(
+                ["man", "-w", name[:-2]],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "MANPATH": manpath},
+            )
+            assert (result.returncode, result.stdout) == (0, f"{folder / 'man1' / name}\n")
+    elif shutil.which("groff") or shutil.which("mandoc"):  # the page at least renders
+        checker = ["groff", "-man", "-Tutf8"] if shutil.which("groff") else ["mandoc"]
+        result = subprocess.run(
+            [*checker, str(folder / "man1" / f"{page}.1")], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and page.upper() in result.stdout
+    else:
+        pytest.skip("neither man, groff nor mandoc is installed: only the layout was checked")
 
 
 def _complete(*words: str, cwd: Path | None = None) -> list[str]:

@@ -3,6 +3,7 @@
 import os
 
 import cv2
+import numpy as np
 import pytest
 
 from mira.errors import ValidationError
@@ -43,3 +44,26 @@ def test_resolve_jobs():
     assert resolve_jobs(3) == 3
     with pytest.raises(ValidationError, match="jobs must be at least 1, got 0"):
         resolve_jobs(0)
+
+
+def _image_bytes(scene) -> bytes:
+    return scene.image_source.encoded()
+
+
+def test_a_tarball_removed_meanwhile_is_an_error_naming_it_not_a_broken_pool(tmp_path):
+    """Workers open the images' tarball themselves; when it is gone by then, that task
+    fails with mira's error (the pool used to lose the worker: BrokenProcessPool)."""
+    from mira.core import Categories, Scene, SceneCollection
+    from mira.core.image import encode_image
+    from mira.errors import FormatError
+    from mira.formats import iter_scenes
+
+    path = tmp_path / "data.tar"
+    image = encode_image(np.full((8, 8, 3), 7, dtype=np.uint8), "png")
+    SceneCollection([Scene(Categories(["a"]), image, key="k")]).save(path)
+    scenes = list(iter_scenes(path))
+    assert scenes[0].image_source.file_range is not None  # left in the tarball
+    path.unlink()
+    with pytest.raises(FormatError, match=f"^{path}: replaced or removed while its images"):
+        list(ordered_map(_image_bytes, scenes, jobs=2))
+    assert list(ordered_map(_image_bytes, scenes, jobs=1)) == [image]  # its own descriptor

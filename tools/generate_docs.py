@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the shell completions and man pages of `mira` from its Typer app.
 
-    python tools/generate_docs.py            # (re)write completions/ and man/
+    python tools/generate_docs.py            # (re)write completions/ and man/man1/
     python tools/generate_docs.py --out DIR  # write them under DIR instead
     python tools/generate_docs.py --check    # exit 1 if the committed files are stale
 
@@ -35,7 +35,10 @@ EXIT_STATUS = [
     ("1", "A data or runtime error: one line 'error: ...' on standard error says what and "
           "where (a traceback only with --verbose). No partial output is left behind."),
     ("2", "A usage error: unknown option, missing argument or invalid value."),
-    ("130", "Interrupted (Ctrl-C); no partial output is left behind."),
+    ("129, 130, 143", "Ended by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + the signal's "
+                      "number); no partial output is left behind and helper processes are "
+                      "stopped."),
+    ("141", "Standard output was closed early (e.g. by head); nothing is printed."),
 ]  # fmt: skip
 COMMON_RULES = [
     "Every command reads tarballs in the native or the original library's legacy layout, "
@@ -46,6 +49,10 @@ COMMON_RULES = [
     "Outputs are written atomically; an existing output is kept unless --force is given, and "
     "an output that would replace an input is refused. The same inputs and options (--seed "
     "included) give byte-identical outputs.",
+    "Missing parent folders of an output are created. An output is built beside its target "
+    "as .TARGET.mira-PID-XXXX.part; only SIGKILL can leave one behind, and the next run "
+    "writing into that folder removes it.",
+    "--verbose and --quiet may also be given after the command name.",
 ]
 NO_COLOR = "When set (to anything), tables are printed without colours."
 #: command ("" for mira itself) → (what it does, command line); docstring examples are added.
@@ -420,13 +427,13 @@ def render_all() -> dict[str, str]:
         "completions/mira.zsh": zsh(root, commands),
         "completions/mira.fish": fish(root, commands),
     }
-    files.update({f"man/{name}": text for name, text in man_pages(root, commands).items()})
+    files.update({f"man/man1/{name}": text for name, text in man_pages(root, commands).items()})
     return files
 
 
 def _stale(out: Path, files: dict[str, str]) -> list[str]:
     """Generated files under `out` that differ from `files`, are missing or are left over."""
-    existing = {str(p.relative_to(out)) for p in (out / "man").glob("mira*.1")}
+    existing = {str(p.relative_to(out)) for p in (out / "man").glob("**/mira*.1")}
     existing |= {str(p.relative_to(out)) for p in (out / "completions").glob("mira.*")}
     stale = [path for path in sorted(existing - set(files))]
     for path, text in files.items():

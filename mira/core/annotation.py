@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -229,6 +229,15 @@ def _invalid(category: Any, problem: str) -> ValidationError:
     return ValidationError(f"annotation {category}: {problem}")
 
 
+#: The largest coordinate magnitude: beyond 2**53 floats skip whole pixels, and areas of
+#: larger coordinates overflow (a record with 1e308 made stats report NaN).
+LIMIT = 2.0**53
+
+
+def _out_of_range(lower: Sequence[float], upper: Sequence[float]) -> bool:
+    return min(lower) < -LIMIT or max(upper) > LIMIT
+
+
 def _as_polygon(points: Any, category: Any) -> tuple[np.ndarray, list[float], list[float]]:
     """The open, read-only ring of `points` and its lower and upper corners.
 
@@ -249,6 +258,8 @@ def _as_polygon(points: Any, category: Any) -> tuple[np.ndarray, list[float], li
     upper = array.max(axis=0).tolist()
     if not all(map(math.isfinite, lower + upper)):
         raise _invalid(category, "polygon points must be finite")
+    if _out_of_range(lower, upper):
+        raise _invalid(category, f"polygon points must lie within ±2**53, got {lower}..{upper}")
     array.setflags(write=False)
     return array, lower, upper
 
@@ -282,7 +293,10 @@ def _plain_polygon(points: Any) -> tuple[Pairs, list[float], list[float]] | None
     ys = [y for _, y in ring]
     if not math.isfinite(sum(xs) + sum(ys)):  # NaN or infinity (or a sum too big: rare)
         return None
-    return ring, [min(xs), min(ys)], [max(xs), max(ys)]
+    lower, upper = [min(xs), min(ys)], [max(xs), max(ys)]
+    if _out_of_range(lower, upper):
+        return None
+    return ring, lower, upper
 
 
 class Annotation(Label):
@@ -321,6 +335,8 @@ class Annotation(Label):
                 raise _invalid(
                     category, f"box is inverted (x1 > x2 or y1 > y2): {[x1, y1, x2, y2]}"
                 )
+            if _out_of_range((x1, y1), (x2, y2)):
+                raise _invalid(category, f"box must lie within ±2**53, got {[x1, y1, x2, y2]}")
             self.is_rect = True
             self.x1, self.y1, self.x2, self.y2 = x1, y1, x2, y2
             self._points: np.ndarray | None = None

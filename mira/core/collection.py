@@ -246,3 +246,136 @@ class SceneCollection:
         from mira.formats.qsl import load_qsl
 
         return load_qsl(jsonpath, label_key, base_dir)[0]
+
+    # Interchange formats, one module each in mira.formats (coco, yolo, voc, cvat,
+    # labelstudio): `from_<format>` is `mira import`, `to_<format>` is `mira export` of
+    # this collection as one part; each `to_` returns the export's report.
+    @classmethod
+    def from_coco(
+        cls,
+        jsonpath: PathLike,
+        images_dir: PathLike | None = None,
+        skip_missing: bool = False,
+        results: PathLike | None = None,
+    ) -> SceneCollection:
+        """A collection from a COCO instances file (with `results`, its scored annotations)."""
+        options = {"results": results}
+        return _load("coco", jsonpath, images_dir, skip_missing, options)
+
+    def to_coco(
+        self, out_dir: PathLike, part: str = "train", images: str = "copy", force: bool = False
+    ) -> dict[str, Any]:
+        """Write annotations/instances_<part>.json and images/<part>/."""
+        return self._export("coco", out_dir, part, images, force, {})
+
+    @classmethod
+    def from_yolo(
+        cls,
+        source: PathLike,
+        part: str | None = None,
+        images_dir: PathLike | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from an Ultralytics data.yaml: every part, or only `part`."""
+        return _load("yolo", source, images_dir, skip_missing, {"part": part})
+
+    def to_yolo(
+        self,
+        out_dir: PathLike,
+        part: str = "train",
+        task: str = "detect",
+        images: str = "copy",
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Write an Ultralytics dataset (data.yaml, images/<part>/, labels/<part>/)."""
+        return self._export("yolo", out_dir, part, images, force, {"task": task})
+
+    @classmethod
+    def from_voc(
+        cls,
+        source: PathLike,
+        images_dir: PathLike | None = None,
+        image_set: str | None = None,
+        categories: Sequence[str] | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from a Pascal VOC folder (Annotations/, JPEGImages/, ImageSets/)."""
+        options = {"image_set": image_set, "categories": categories}
+        return _load("voc", source, images_dir, skip_missing, options)
+
+    def to_voc(
+        self, out_dir: PathLike, part: str = "default", images: str = "copy", force: bool = False
+    ) -> dict[str, Any]:
+        """Write a Pascal VOC folder (one XML per image, ImageSets/Main/<part>.txt)."""
+        return self._export("voc", out_dir, part, images, force, {})
+
+    @classmethod
+    def from_cvat(
+        cls, source: PathLike, images_dir: PathLike | None = None, skip_missing: bool = False
+    ) -> SceneCollection:
+        """A collection from a CVAT for images 1.1 annotations.xml (or its folder)."""
+        return _load("cvat", source, images_dir, skip_missing, {})
+
+    def to_cvat(
+        self, out_dir: PathLike, part: str = "default", images: str = "copy", force: bool = False
+    ) -> dict[str, Any]:
+        """Write a CVAT for images 1.1 folder (annotations.xml, images/)."""
+        return self._export("cvat", out_dir, part, images, force, {})
+
+    @classmethod
+    def from_labelstudio(
+        cls,
+        source: PathLike,
+        images_dir: PathLike | None = None,
+        pre_annotations: str = "annotations",
+        image_key: str | None = None,
+        categories: Sequence[str] | None = None,
+        skip_missing: bool = False,
+    ) -> SceneCollection:
+        """A collection from a Label Studio JSON export."""
+        options = {
+            "pre_annotations": pre_annotations,
+            "image_key": image_key,
+            "categories": categories,
+        }
+        return _load("labelstudio", source, images_dir, skip_missing, options)
+
+    def to_labelstudio(
+        self,
+        out_dir: PathLike,
+        part: str = "default",
+        pre_annotations: str = "predictions",
+        url_prefix: str = "",
+        images: str = "copy",
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Write Label Studio tasks (with pre-annotations), images and a labelling config."""
+        options = {"pre_annotations": pre_annotations, "url_prefix": url_prefix}
+        return self._export("labelstudio", out_dir, part, images, force, options)
+
+    def _export(
+        self,
+        fmt: str,
+        out_dir: PathLike,
+        part: str,
+        images: str,
+        force: bool,
+        options: dict[str, Any],
+    ) -> dict[str, Any]:
+        from mira.pipeline.jobs import export_scenes
+
+        parts = {part: self._scenes}
+        return export_scenes(fmt, parts, out_dir, images=images, force=force, **options)
+
+
+def _load(
+    fmt: str,
+    source: PathLike,
+    images_dir: PathLike | None,
+    skip_missing: bool,
+    options: dict[str, Any],
+) -> SceneCollection:
+    from mira.formats.interchange import load
+
+    given = {k: v for k, v in options.items() if v is not None}
+    return load(fmt, source, images_dir=images_dir, skip_missing=skip_missing, **given)[0]

@@ -251,6 +251,8 @@ class ImageSource:
             raise ImageError(f"{self._path}: is a directory, not an image file") from None
         except OSError as exc:
             raise ImageError(f"{self._path}: cannot read image: {exc.strerror}") from None
+        except ValueError:  # the one ValueError of open(): "embedded null byte"
+            raise ImageError(f"{self._path!r}: an image path cannot hold a NUL character") from None
 
     def _read_range(self, limit: int | None = None) -> bytes:
         assert self._range is not None
@@ -296,7 +298,7 @@ class ImageSource:
             try:
                 with open(self._path, "rb") as f:
                     return f.read(size)
-            except OSError:
+            except (OSError, ValueError):
                 return self._read_file()  # raises the clear error
         if self._range is not None:
             return self._read_range(size)

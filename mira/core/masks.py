@@ -20,6 +20,10 @@ class MaskRegion(TypedDict):
     contour: np.ndarray
 
 
+#: Masks are drawn by OpenCV, whose pixel coordinates are 32-bit integers.
+_LIMIT = 2**31 - 1
+
+
 def check_mask(mask: Mapping[str, Any], where: str = "mask") -> MaskRegion:
     """Validate a mask dict and normalise its contour to a read-only float64 (N, 2) array."""
     if not isinstance(mask, Mapping) or "contour" not in mask:
@@ -30,6 +34,8 @@ def check_mask(mask: Mapping[str, Any], where: str = "mask") -> MaskRegion:
         raise ValidationError(f"{where}: contour must be (N, 2) numbers") from None
     if len(contour) < 3 or not np.isfinite(contour).all():
         raise ValidationError(f"{where}: contour needs at least 3 finite points")
+    if np.abs(contour).max() > _LIMIT:
+        raise ValidationError(f"{where}: contour points must lie within ±2**31 (OpenCV's pixels)")
     contour.setflags(write=False)
     return MaskRegion(
         visible=bool(mask.get("visible", False)), name=str(mask.get("name", "")), contour=contour

@@ -9,17 +9,23 @@ from typing import Any
 from mira.core.annotation import Annotation, Categories
 from mira.core.collection import SceneCollection
 from mira.core.scene import Scene
-from mira.errors import FormatError
+from mira.errors import FormatError, ValidationError
 
 
 def _read(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8-sig"))
     except FileNotFoundError:
         raise FormatError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a directory, not a COCO file") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a COCO file: the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise FormatError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+    except RecursionError:
+        raise FormatError(f"{path}: invalid JSON: nested too deeply") from None
     if not isinstance(data, dict) or not all(
         isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
     ):
@@ -46,10 +52,15 @@ def load_coco(
             entry = (int(ann["category_id"]), [x, y, x + w, y + h])
             by_image.setdefault(int(ann["image_id"]), []).append(entry)
         images = sorted((int(im["id"]), str(im["file_name"])) for im in data["images"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise FormatError(f"{path}: malformed COCO entry ({type(exc).__name__}: {exc})") from None
     in_file = [names[k] for k in sorted(names)]
-    cats = Categories(in_file) if categories is None else Categories.from_categories(categories)
+    try:
+        cats = Categories(in_file)
+    except ValidationError as exc:
+        raise FormatError(f"{path}: {exc}") from None
+    if categories is not None:
+        cats = Categories.from_categories(categories)
     if sorted(cats.names) != sorted(in_file):
         raise FormatError(
             f"{path}: the file's categories {in_file} are not the categories given {cats.names}"
@@ -61,6 +72,9 @@ def load_coco(
         for category_id, box in by_image.get(image_id, []):
             if category_id not in names:
                 raise FormatError(f"{path}: image {image_id}: unknown category id {category_id}")
-            annotations.append(Annotation(cats[names[category_id]], *box))
+            try:
+                annotations.append(Annotation(cats[names[category_id]], *box))
+            except ValidationError as exc:
+                raise FormatError(f"{path}: image {image_id}: {exc}") from None
         scenes.append(Scene(cats, os.path.join(folder, file_name), annotations))
     return SceneCollection(scenes, cats)

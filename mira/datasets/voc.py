@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 from mira.core.annotation import Annotation, Categories
 from mira.core.collection import SceneCollection
 from mira.core.scene import Scene
-from mira.errors import FormatError
+from mira.errors import FormatError, ValidationError
 
 
 def _text(node: ElementTree.Element, path: str, where: str) -> str:
@@ -51,7 +51,10 @@ def load_voc_file(filepath: str, categories: Categories, image_dir: str | None =
         if name not in categories and name.casefold() not in map(str.casefold, categories.names):
             raise FormatError(f"{at}: category {name!r} is not one of {categories.names}")
         box = [_number(obj, f"bndbox/{k}", at) for k in ("xmin", "ymin", "xmax", "ymax")]
-        annotations.append(Annotation(categories[name], *box))
+        try:
+            annotations.append(Annotation(categories[name], *box))
+        except ValidationError as exc:
+            raise FormatError(f"{at}: {exc}") from None
     image = os.path.join(image_dir, _text(root, "filename", where))
     return Scene(categories, image, annotations)
 

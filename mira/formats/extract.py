@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from mira.core.image import ImageSource
 from mira.errors import FormatError, OutputError
 from mira.formats.tar_native import encode_record, parse_record, scene_from_record
 from mira.formats.tario import STDIO, PathLike, expand_inputs
+from mira.formats.temporaries import temporary_folder
 
 if TYPE_CHECKING:
     from mira.core.collection import SceneCollection
@@ -63,8 +63,7 @@ def extract_scenes(
                 f"{folder}: holds other files or an extraction of other tarballs "
                 "(use force=True to replace it)"
             )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".part"))
+    staging = temporary_folder(folder)
     try:
         with open(staging / RECORDS, "wb") as records:
             for index, scene in enumerate(iter_scenes(inputs)):

@@ -21,12 +21,29 @@ from mira.errors import ValidationError
 #: format name → module in mira.formats, for `mira import`.
 IMPORTS: dict[str, str] = {
     "qsl": "qsl",
+    "coco": "coco",
+    "yolo": "yolo",
+    "voc": "voc",
+    "cvat": "cvat",
+    "labelstudio": "labelstudio",
 }
 #: format name → module in mira.formats, for `mira export`.
-EXPORTS: dict[str, str] = {}
+EXPORTS: dict[str, str] = {
+    "coco": "coco",
+    "yolo": "yolo",
+    "voc": "voc",
+    "cvat": "cvat",
+    "labelstudio": "labelstudio",
+}
 #: (direction, format) → the format-specific options it takes (beyond the common ones).
 OPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("import", "qsl"): ("label_key",),
+    ("import", "coco"): ("results",),
+    ("import", "yolo"): ("part",),
+    ("import", "voc"): ("image_set", "categories"),
+    ("import", "labelstudio"): ("pre_annotations", "image_key", "categories"),
+    ("export", "yolo"): ("task",),
+    ("export", "labelstudio"): ("pre_annotations", "url_prefix"),
 }
 
 
@@ -57,3 +74,12 @@ def importer(name: str) -> Callable[..., Iterator[Any]]:
 
 def exporter(name: str) -> type:
     return _module(EXPORTS, "export", name).Exporter
+
+
+def load(name: str, source: Any, **options: Any) -> tuple[Any, dict[str, Any]]:
+    """(SceneCollection, report) of a whole import: the `SceneCollection.from_...` twins."""
+    from mira.core import Categories, SceneCollection
+
+    report: dict[str, Any] = {}
+    scenes = list(importer(name)(source, report=report, **options))
+    return SceneCollection(scenes, categories=Categories(list(report["categories"]))), report

@@ -29,12 +29,21 @@ from mira.formats.tar_copier import copy_range
 IMAGE_MODES = ("copy", "link", "none")
 
 
+def leaves_folder(name: str) -> bool:
+    """True unless `name` is a non-empty relative POSIX path that stays inside its folder:
+    the one rule for names from other tools' files, on import and on export (absolute,
+    ``..``, a backslash or a drive letter ``C:`` all leave it)."""
+    path = PurePosixPath(name)
+    return (
+        not name or path.is_absolute() or ".." in path.parts or "\\" in name or ":" in path.parts[0]
+    )
+
+
 def check_relative(name: str, where: str) -> PurePosixPath:
     """`name` as a path inside a folder, or an OutputError naming it."""
-    path = PurePosixPath(name)
-    if not name or path.is_absolute() or ".." in path.parts or "\\" in name:
+    if leaves_folder(name):
         raise OutputError(f"{where}: refusing to write {name!r} outside the folder")
-    return path
+    return PurePosixPath(name)
 
 
 class DatasetFolder:
@@ -59,7 +68,13 @@ class DatasetFolder:
         self.report: dict[str, Any] = {
             "output": self.target,
             "parts": {},
-            "images": {"written": 0, "linked": 0, "copied_not_linkable": 0, "skipped": 0},
+            "images": {
+                "written": 0,
+                "linked": 0,
+                "copied_not_linkable": 0,
+                "skipped": 0,
+                "renamed": 0,
+            },
         }
 
     # -- what an exporter implements --------------------------------------------------

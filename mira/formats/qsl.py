@@ -10,7 +10,7 @@ Semantics (compared with the original library's `from_qsl`):
   the scene's ``metadata["labels"][config_name]`` (QSL reserves that key, so it never
   clashes with item metadata).
 * Boxes keep float coordinates (fractions × image size, never rounded); the two corners are
-  ordered so x1 ≤ x2 and y1 ≤ y2; a box without ``pt2`` is a point (pt2 = pt1). Polygons
+  ordered so x1 ≤ x2 and y1 ≤ y2; a box without ``pt2`` is an error naming it. Polygons
   are the points × image size. Masks become one polygon per connected part along pixel
   edges, holes kept (see `mira.formats.qsl_rle`). Annotations come in the original's order:
   boxes, then masks, then polygons; a region with several label values gives one
@@ -19,6 +19,8 @@ Semantics (compared with the original library's `from_qsl`):
   and counted; a value that is not an option is an error naming the item and value.
 * Item metadata is kept, plus ``metadata["target"]``, the item's target as written in the
   project (QSL reserves that key too), so every scene can be traced back to its file.
+  Item and region metadata must be JSON a tarball can hold (no NaN or infinity, which
+  Python's parser accepts): otherwise an error naming the item.
 * Items that are not images, are ignored, or have no labels are skipped and counted by
   reason; a missing image file is an error unless `skip_missing` (then counted).
 * The image size comes from the file header (`mira.core.image_header`), falling back to
@@ -37,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from mira.core import Categories, Category, ImageSource, Scene
-from mira.errors import FormatError, ImageError, ValidationError
+from mira.errors import FormatError, ValidationError
+from mira.formats.image_files import image_file
 from mira.formats.json_stream import JsonStream, JsonStreamError
-from mira.formats.qsl_regions import item_annotations, item_labels, label_values
+from mira.formats.qsl_regions import item_annotations, item_labels, json_metadata, label_values
 
 __all__ = ["iter_qsl", "load_qsl", "scene_from_qsl"]
 
@@ -101,6 +104,8 @@ def _reading(path: str) -> Iterator[JsonStream]:
         raise FormatError(
             f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise FormatError(f"{path}: invalid JSON: nested too deeply") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read project file: {exc.strerror}") from None
 
@@ -388,6 +393,7 @@ def _convert(
     scene_labels, freeform = item_labels(labels.get("image"), ctx, where)
     if freeform:
         metadata["labels"] = freeform
+    json_metadata(metadata, where)
     width, height = source.dimensions
     annotations = item_annotations(labels, ctx, (width, height), where)
     return Scene(
@@ -397,30 +403,17 @@ def _convert(
 
 def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: bool) -> Any:
     """The item's image, unread; its size from the header (decoding only as a fallback)."""
-    from mira.core.image_header import read_dimensions, read_file_dimensions
+    from mira.core.image_header import read_dimensions
 
-    if not isinstance(target, str) or not target:
-        raise FormatError(f"{where}: target must be a non-empty string")
+    if not isinstance(target, str) or not target or "\0" in target:
+        raise FormatError(f"{where}: target must be a non-empty string without NUL characters")
     if target.startswith("data:"):
         data = _data_uri(target, where)
         return ImageSource.from_bytes(data, name=where, dimensions=read_dimensions(data))
     if target.lower().startswith(_REMOTE):
         raise FormatError(f"{where}: remote targets cannot be imported; download the images")
     path = target if base_dir is None or os.path.isabs(target) else os.path.join(base_dir, target)
-    try:
-        size = read_file_dimensions(path)
-    except FileNotFoundError:
-        if skip_missing:
-            return None
-        raise ImageError(f"{where}: image file not found: {path}") from None
-    except IsADirectoryError:
-        raise ImageError(f"{where}: image path is a directory: {path}") from None
-    except OSError as exc:
-        raise ImageError(f"{where}: cannot read image {path}: {exc.strerror}") from None
-    source = ImageSource(path=path, dimensions=size)
-    if size is None:
-        source.decode()  # sets the size, or raises an ImageError naming the path
-    return source
+    return image_file(path, where, skip_missing)
 
 
 def _data_uri(target: str, where: str) -> bytes:

@@ -6,6 +6,7 @@ rules are described in that module's docstring.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -86,7 +87,11 @@ def item_annotations(labels: Mapping[str, Any], ctx: Any, size: Size, where: str
             metadata = _region_metadata(region, region_labels or {}, ctx.label_key, at)
             for category in categories:
                 for shape in shapes:
-                    annotations.append(Annotation(category, **shape, metadata=metadata))
+                    try:
+                        annotation = Annotation(category, **shape, metadata=metadata)
+                    except ValidationError as exc:
+                        raise FormatError(f"{at}: {exc}") from None
+                    annotations.append(annotation)
     return annotations
 
 
@@ -111,6 +116,16 @@ def _region_metadata(
     other = {k: v for k, v in labels.items() if k != label_key and v not in (None, [], "")}
     if other and "labels" not in metadata:
         metadata["labels"] = other
+    return json_metadata(metadata, at)
+
+
+def json_metadata(metadata: dict[str, Any], at: str) -> dict[str, Any]:
+    """`metadata`, if a tarball can hold it: JSON without NaN or infinity (which Python's
+    parser accepts, and the writer would refuse later, without naming the item)."""
+    try:
+        json.dumps(metadata, allow_nan=False)
+    except ValueError as exc:  # also a circular reference, which JSON cannot make
+        raise FormatError(f"{at}: metadata cannot be written as JSON: {exc}") from None
     return metadata
 
 
@@ -126,26 +141,37 @@ def label_values(labels: Any, key: str) -> list[Any]:
     return list(dict.fromkeys(v for v in values if v != "" and not isinstance(v, (dict, list))))
 
 
-def finite(value: Any, at: str) -> float:
-    """A JSON number as a finite float, or a FormatError naming the field."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise FormatError(f"{at}: expected a number, got {value!r}")
-    return float(value)
+def finite(value: Any, at: str, scale: float = 1.0) -> float:
+    """A JSON number (times `scale`) as a finite float, or a FormatError naming the field."""
+    if not isinstance(value, bool) and isinstance(value, (int, float)):
+        try:
+            number = float(value) * scale
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
+        if math.isfinite(number):
+            return number
+    raise FormatError(f"{at}: expected a number, got {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _point(point: Any, size: Size, at: str) -> tuple[float, float]:
     if not isinstance(point, dict):
-        raise FormatError(f"{at}: expected a point {{x, y}}, got {point!r}")
-    return finite(point.get("x"), f"{at}.x") * size[0], finite(point.get("y"), f"{at}.y") * size[1]
+        raise FormatError(f"{at}: expected a point {{x, y}}, got {_short(point)}")
+    return finite(point.get("x"), f"{at}.x", size[0]), finite(point.get("y"), f"{at}.y", size[1])
 
 
 def _box(region: Mapping[str, Any], size: Size, at: str) -> list[dict[str, Any]]:
-    """Corners are fractions of the image size; a box without pt2 is a point."""
-    if "pt1" not in region:
-        raise FormatError(f"{at}: a box needs pt1")
+    """Corners are fractions of the image size; both are needed (a box without pt2 is a
+    labelling mistake, not a point)."""
+    missing = [corner for corner in ("pt1", "pt2") if region.get(corner) is None]
+    if missing:
+        raise FormatError(f"{at}: a box needs pt1 and pt2 (no {' and no '.join(missing)})")
     ax, ay = _point(region["pt1"], size, f"{at}.pt1")
-    pt2 = region.get("pt2")
-    bx, by = (ax, ay) if pt2 is None else _point(pt2, size, f"{at}.pt2")
+    bx, by = _point(region["pt2"], size, f"{at}.pt2")
     return [{"x1": min(ax, bx), "y1": min(ay, by), "x2": max(ax, bx), "y2": max(ay, by)}]
 
 

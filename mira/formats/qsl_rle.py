@@ -36,11 +36,19 @@ __all__ = ["decode_rle", "encode_rle", "mask_to_polygons", "rle_to_polygons"]
 _START = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.int64)
 
 
+#: OpenCV's limit on the pixels of an image it reads (CV_IO_MAX_IMAGE_PIXELS).
+MAX_PIXELS = 1 << 30
+
+
 def decode_rle(counts: Sequence[int], width: int, height: int) -> np.ndarray:
     """A (height, width) bool mask from QSL run lengths (even positions are on runs)."""
     for name, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValidationError(f"mask {name} must be a positive integer, got {value!r}")
+    if width * height > MAX_PIXELS:
+        raise ValidationError(
+            f"a {width}x{height} mask is larger than any image mira reads ({MAX_PIXELS} pixels)"
+        )
     if isinstance(counts, (str, bytes)) or not isinstance(counts, Sequence | np.ndarray):
         raise ValidationError(f"mask counts must be a list of integers, got {counts!r:.60}")
     if len(counts) == 0:
@@ -49,13 +57,13 @@ def decode_rle(counts: Sequence[int], width: int, height: int) -> np.ndarray:
         isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 0 for c in counts
     ):
         raise ValidationError("mask counts must be non-negative integers")
-    runs = np.asarray(counts, dtype=np.int64)
-    total = int(runs.sum())
+    total = sum(int(c) for c in counts)  # Python's ints: no overflow, however large
     if total != width * height:
         raise ValidationError(
             f"mask counts add up to {total} pixels, but a {width}x{height} mask has "
             f"{width * height}"
         )
+    runs = np.asarray(counts, dtype=np.int64)
     values = np.arange(len(runs)) % 2 == 0
     return np.repeat(values, runs).reshape(height, width)
 

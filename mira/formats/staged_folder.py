@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mira.errors import OutputError
 from mira.formats import storage
+from mira.formats.temporaries import REPLACED, check_folder, spooled, temporary_folder
 
 
 class StagedDirectory:
-    """An output folder built in a hidden temporary folder beside it and renamed on success.
+    """An output folder built in a temporary folder beside it (see `temporaries`, which also
+    creates missing parent folders) and renamed on success.
 
     An existing non-empty target is refused without `force`; a target that is, or holds, one
     of `inputs` is refused even with it. On any error (or Ctrl-C) the staging folder goes.
@@ -47,16 +48,13 @@ class StagedDirectory:
             empty = self.target.is_dir() and not any(self.target.iterdir())
             if not empty and not force:
                 raise OutputError(f"{target}: already exists (use --force to replace it)")
+        check_folder(self.target)
 
     def __enter__(self) -> Path:
         if self.url is not None:
-            self.path = Path(tempfile.mkdtemp(prefix=".mira-folder-", suffix=".part"))
+            self.path = temporary_folder(spooled("mira-folder"))
             return self.path
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        name = self.target.name
-        self.path = Path(
-            tempfile.mkdtemp(dir=self.target.parent, prefix=f".{name}.", suffix=".part")
-        )
+        self.path = temporary_folder(self.target)
         umask = os.umask(0o022)  # mkdtemp makes a private folder: give it the usual mode
         os.umask(umask)
         os.chmod(self.path, 0o777 & ~umask)
@@ -76,12 +74,8 @@ class StagedDirectory:
             return
         old = None
         if self.target.exists() or self.target.is_symlink():
-            old = Path(
-                tempfile.mkdtemp(
-                    dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".old"
-                )
-            )
-            os.replace(self.target, old / "replaced")
+            old = temporary_folder(self.target, kind="old")
+            os.replace(self.target, old / REPLACED)
         os.replace(self.path, self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

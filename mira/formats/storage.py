@@ -21,12 +21,12 @@ import os
 import posixpath
 import re
 import secrets
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from mira.errors import FormatError, MiraError, OutputError, StorageError
+from mira.formats.temporaries import spooled, temporary_file
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _GLOB_CHARS = frozenset("*?[")
@@ -221,7 +221,7 @@ class RemoteFile:
     @staticmethod
     def spool() -> tuple[int, str]:
         """A local temporary file to write the object to: (descriptor, path)."""
-        return tempfile.mkstemp(prefix=".mira-upload-", suffix=".part")
+        return temporary_file(spooled("mira-upload"))
 
     def stage(self, local: str) -> None:
         with translated(self.url):

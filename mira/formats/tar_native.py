@@ -2,6 +2,8 @@
 
 The JSON record is self-contained (categories, annotations with float coordinates, labels,
 masks, metadata, image name and size), so any tool can read one scene without the others.
+A record's size must be whole pixels between 1 and 2**31 - 1 (OpenCV's coordinates), as a
+writer stores it; anything else is an error naming the member.
 """
 
 from __future__ import annotations
@@ -97,6 +99,19 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
 _DECODER = msgspec.json.Decoder()
 
 
+#: The largest width or height: OpenCV's pixel coordinates are 32-bit integers.
+MAX_SIDE = 2**31 - 1
+
+
+def _pixels(record: dict[str, Any], field: str, where: str) -> int:
+    """A record's width or height: a whole number of pixels an image can have."""
+    value = record[field]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIDE:
+        text = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:37]}..."
+        raise FormatError(f"{where}: field {field!r} must be a whole number of pixels, got {text}")
+    return value
+
+
 def _number(value: Any) -> float:
     if type(value) is float and math.isfinite(value):  # nearly every value: checked first
         return value
@@ -117,6 +132,8 @@ def parse_record(data: bytes, where: str) -> dict[str, Any]:
         record = _DECODER.decode(data)
     except msgspec.DecodeError as exc:  # malformed, not UTF-8, or a number out of range
         raise FormatError(f"{where}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise FormatError(f"{where}: invalid JSON (nested too deeply)") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT_NAME:
         raise FormatError(f"{where}: not a mira scene record (missing format {FORMAT_NAME!r})")
     if record.get("version") != FORMAT_VERSION:
@@ -196,7 +213,7 @@ def scene_from_record(
                 )
             except (MiraError, KeyError, TypeError, ValueError) as exc:
                 raise FormatError(f"{where}: label {i}: {_reason(exc)}") from None
-        source = image((int(record["width"]), int(record["height"])))
+        source = image((_pixels(record, "width", where), _pixels(record, "height", where)))
         if "fingerprint" in record:
             source = source.with_fingerprint(Fingerprint.from_record(record["fingerprint"], where))
         return Scene(

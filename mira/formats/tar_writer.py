@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from mira.core.file_range import FileRange, OpenFile
 from mira.errors import FormatError, OutputError
 from mira.formats import storage, tar_copier
 from mira.formats.tario import STDIO, is_stream
+from mira.formats.temporaries import temporary_file
 
 # A ustar header for a regular file with mode 0644, owner 0:0 and mtime 0, split around its
 # two variable fields (name, size) and its checksum. Byte for byte what tarfile writes for
@@ -59,7 +59,8 @@ def _pax_header(name: str, size: int) -> bytes:
 
 
 class AtomicTar:
-    """A tar being written: to a temporary file beside the target, renamed on commit.
+    """A tar being written: to a temporary file beside the target (see `temporaries`, which
+    also creates missing parent folders), renamed on commit.
 
     Members are written directly (header, data, padding) through one buffer; a member left
     in another file (`FileRange`) is copied by the kernel (copy_file_range, else sendfile),
@@ -90,10 +91,7 @@ class AtomicTar:
         elif is_stream(path):  # a device or pipe: nothing to replace, write straight to it
             fd, self._own_fd = os.open(path, os.O_WRONLY), True
         else:
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, self._temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part"
-            )
+            fd, self._temp = temporary_file(path)
         self._fd = fd
         self._writer: _WriteBehind | _CopyProcess | None = None
         self._finished = False
@@ -232,7 +230,10 @@ class _WriteBehind:
         if self._error is not None:
             error, self._error = self._error, None
             self._stopped = True
-            raise error
+            try:
+                raise error
+            finally:
+                del error  # else this frame and the error's traceback keep each other alive
 
     def _run(self) -> None:
         while (piece := self._pieces.get()) is not None:

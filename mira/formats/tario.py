@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import glob
+import lzma
 import os
 import posixpath
 import stat
 import sys
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
@@ -21,6 +23,7 @@ from mira.core.file_range import FileRange, OpenFile, read_exactly
 from mira.errors import FormatError, OutputError
 from mira.formats import storage
 from mira.formats.tar_headers import BLOCK, CorruptTar, TruncatedTar, is_header, iter_entries
+from mira.formats.temporaries import check_folder
 
 PathLike = str | os.PathLike[str]
 STDIO = "-"
@@ -199,16 +202,41 @@ def _open_tarfile(handle: IO[bytes], source: str, seekable: bool) -> tarfile.Tar
     mode = "r:*" if seekable else "r|*"
     try:
         return tarfile.open(fileobj=handle, mode=mode, tarinfo=_EndCheckingTarInfo)
-    except tarfile.TarError as exc:
-        raise FormatError(f"{source}: not a tarball ({exc})") from None
+    except _DAMAGED:
+        pass
+    compression = _compression(os.pread(handle.fileno(), 8, 0)) if seekable else None
+    if compression is None:
+        raise FormatError(f"{source}: not a tar archive (gzip, bzip2, xz or plain tar expected)")
+    handle.seek(0)
+    try:  # once more, to say what is wrong with it
+        tarfile.open(fileobj=handle, mode=f"r:{compression}", tarinfo=_EndCheckingTarInfo)
+        reason = "unreadable"
+    except _DAMAGED as exc:
+        reason = str(exc) or type(exc).__name__
+    raise FormatError(f"{source}: {_COMPRESSIONS[compression]} data, but not a tar archive "
+                      f"inside ({reason})")  # fmt: skip
+
+
+#: tarfile's name for a compression → what people call it; and how its data starts.
+_COMPRESSIONS = {"gz": "gzip", "bz2": "bzip2", "xz": "xz"}
+_MAGIC = {b"\x1f\x8b": "gz", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+
+
+def _compression(start: bytes) -> str | None:
+    return next((name for magic, name in _MAGIC.items() if start.startswith(magic)), None)
+
+
+#: What reading a compressed tarball raises on damaged data, besides tarfile's own errors
+#: (gzip: zlib.error, BadGzipFile; bzip2: OSError; xz: LZMAError; any: EOFError).
+_DAMAGED = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
 
 
 def _tarfile_members(archive: tarfile.TarFile, source: str) -> Iterator[_Member]:
     while True:
         try:
             member = archive.next()
-        except tarfile.TarError as exc:
-            raise CorruptTar(str(exc)) from None
+        except _DAMAGED as exc:
+            raise CorruptTar(str(exc) or type(exc).__name__) from None
         if member is None:
             if not getattr(archive, "mira_clean_end", False):
                 raise TruncatedTar("no end-of-archive block")
@@ -268,7 +296,7 @@ def iter_member_groups(path: str, lazy: bool = True) -> Iterator[MemberGroup]:
             else:
                 try:
                     group.members[extension] = member.data(fd)
-                except (tarfile.TarError, OSError, EOFError) as exc:
+                except _DAMAGED as exc:
                     raise FormatError(f"{source}: member {name!r} is truncated ({exc})") from None
             group.names[extension] = name
             last = name
@@ -307,8 +335,9 @@ def is_stream(path: str) -> bool:
 
 
 def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False) -> None:
-    """Refuse to replace an input (even with force) or an existing file (without force);
-    a device or pipe is written to as it is (see `is_stream`); a URL is checked by `storage`."""
+    """Refuse to replace an input (even with force) or an existing file (without force), or
+    a path whose missing folders could not be created (they are, when writing starts); a
+    device or pipe is written to as it is (see `is_stream`); a URL is checked by `storage`."""
     if storage.is_url(path):
         return storage.check_output(path, inputs, force)
     if is_stream(path):
@@ -321,6 +350,4 @@ def check_output(path: str, inputs: Sequence[PathLike] = (), force: bool = False
         raise OutputError(f"{path}: is a directory; give a tarball file name")
     if os.path.exists(path) and not force:
         raise OutputError(f"{path}: already exists (use --force to overwrite)")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise OutputError(f"{path}: folder {parent} does not exist")
+    check_folder(path)

@@ -5,8 +5,8 @@ position in the collection's categories, so every scene, every run and both `ren
 `placeholder` give the same category the same colour.
 
 A colormap is a mapping of category name → ``[r, g, b]`` or ``"#rrggbb"``; in a file it is
-YAML (or JSON, which YAML reads too). Names not used by the data are ignored; a category of
-the data that the map does not name is a ConfigError naming it.
+YAML (or JSON, which YAML reads too). Names not used by the data are ignored; a category that
+is drawn (has an annotation) but that the map does not name is a ConfigError naming it.
 """
 
 from __future__ import annotations
@@ -143,19 +143,31 @@ class ColorResolver:
             self.colormap = parse_colormap(colormap)
         self._checked: dict[tuple[str, ...], dict[str, RGB]] = {}
 
-    def colors_for(self, names: Iterable[str]) -> dict[str, RGB]:
-        """Colours for a scene's category names (ConfigError naming a category the map lacks)."""
+    def colors_for(
+        self, names: Iterable[str], drawn: Iterable[str] | None = None
+    ) -> dict[str, RGB]:
+        """Colours for a scene's category names. With a colormap, only the categories in
+        `drawn` (by default all of `names`) must be in it (else a ConfigError naming them),
+        and only categories in the map get a colour; defaults give every name one."""
         key = tuple(names)
         colors = self._checked.get(key)
         if colors is None:
             if self.colormap is None:
                 colors = default_colors(key)
             else:
-                missing = [name for name in key if name not in self.colormap]
-                if missing:
-                    listed = ", ".join(repr(name) for name in missing)
-                    noun = "category" if len(missing) == 1 else "categories"
-                    raise ConfigError(f"{self.source}: {noun} {listed} not in the colormap")
-                colors = {name: self.colormap[name] for name in key}
+                colors = {name: self.colormap[name] for name in key if name in self.colormap}
             self._checked[key] = colors
+        if self.colormap is not None:
+            needed = key if drawn is None else dict.fromkeys(drawn)
+            missing = [name for name in needed if name not in colors]
+            if missing:
+                listed = ", ".join(repr(name) for name in missing)
+                noun = "category" if len(missing) == 1 else "categories"
+                raise ConfigError(f"{self.source}: {noun} {listed} not in the colormap")
         return colors
+
+    def for_scene(self, scene: Any) -> dict[str, RGB]:
+        """`colors_for` a scene, whose drawn categories are those of its annotations (its
+        image-level labels are not drawn in a category's colour)."""
+        drawn = [annotation.category.name for annotation in scene.annotations]
+        return self.colors_for(scene.categories.names, drawn)

@@ -5,8 +5,9 @@ The original image is never decoded: the size comes from the record (or the file
 
 - Background: 255 (white) by default, or any grey level / RGB colour.
 - Colours: the colormap's (category → ``[r, g, b]`` or ``"#rrggbb"``), else distinct
-  defaults per category position (`mira.ops.colors`). A category of a scene that the
-  colormap lacks is a ConfigError naming it, raised before anything is written.
+  defaults per category position (`mira.ops.colors`). A category drawn in a scene (one
+  of its annotations') that the colormap lacks is a ConfigError naming it; image-level
+  label categories, never drawn, need no colour.
 - Fills cover the pixels whose centre lies inside the annotation (see `mira.ops.render`),
   in annotation order, later ones on top. Output images are PNG by default (flat colours
   compress best without loss); any `Encoding` may be asked for (`keep`: the source's).
@@ -62,7 +63,7 @@ def to_placeholder(
 ) -> Any:
     """`Scene.to_placeholder(colormap)`: the same scene on a blank image (see module
     docstring), to be encoded by `encoding` resolved for the scene's image."""
-    colors = ColorResolver(colormap).colors_for(scene.categories.names)
+    colors = ColorResolver(colormap).for_scene(scene)
     pixels = placeholder_image(scene, colors, parse_background(background))
     return scene.assign(image=encoding.for_source(scene.image_source).image(pixels))
 
@@ -113,9 +114,9 @@ class PlaceholderStage(MapStage):
 
     def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, Mapping[str, RGB], RGB, Encoding]]:
         for scene in items:
-            colors = self.resolver.colors_for(scene.categories.names)
-            for name in scene.categories.names:
-                self.colors.setdefault(name, to_hex(colors[name]))
+            colors = self.resolver.for_scene(scene)
+            for name, color in colors.items():
+                self.colors.setdefault(name, to_hex(color))
             yield scene, colors, self.fill, self.encoding
 
     def results(self, results: Iterable[tuple[Any, str]]) -> Iterator[Any]:

@@ -212,9 +212,7 @@ def annotate(
     Text height is `fontsize` points at `dpi` (matplotlib's names; None: scaled to the image).
     """
     image = scene.unmasked_image
-    colors = (
-        color if color is not None else ColorResolver(colormap).colors_for(scene.categories.names)
-    )
+    colors = color if color is not None else ColorResolver(colormap).for_scene(scene)
     return draw(
         image,
         scene.annotations,
@@ -363,7 +361,7 @@ class RenderStage(MapStage):
     def tasks(self, items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         for index, scene in enumerate(itertools.islice(items, self.limit)):
             stem = scene.key if scene.key is not None else f"{index:06d}"
-            colors = self.resolver.colors_for(scene.categories.names)
+            colors = self.resolver.for_scene(scene)
             wanted = index < self.sheet_size
             yield stem, scene, colors, self.labels, self.opaque, self.encoding, wanted
 

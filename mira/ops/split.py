@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from mira.errors import OutputError, ValidationError
-from mira.formats.storage import is_url
+from mira.errors import ValidationError
 from mira.ops._partition import largest_remainder, partition
 from mira.ops.image_index import ImageIndex
 from mira.ops.keys import REQUIRED, Key, hashable, parse_key
@@ -234,8 +233,6 @@ def output_paths(paths: list[str], names: list[str], out_dir: str | None) -> lis
             stem = re.sub(r"-\d+$", "", stem)
         folder = os.path.dirname(paths[0])
     folder = folder if out_dir is None else out_dir
-    if out_dir is not None and not is_url(out_dir) and not os.path.isdir(out_dir):
-        raise OutputError(f"{out_dir}: output folder does not exist")
     return [os.path.join(folder, f"{stem}-{name}.tar") for name in names]
 
 

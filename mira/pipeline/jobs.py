@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mira.formats.tario import PathLike
@@ -609,21 +609,44 @@ def export_files(
     """`mira export FORMAT`: one part per input tarball (named by `parts`, else from the
     file names, see `part_names_for`) → a folder laid out for the format, which appears
     only when complete. Returns the exporter's report."""
-    from mira.formats import interchange
 
-    options = interchange.check_options("export", target_format, options)
     sources = [TarSource([path]) for path in inputs]
     names = part_names_for([s.inputs[0] for s in sources], parts)
-    folder = interchange.exporter(target_format)(
+    return export_scenes(
+        target_format,
+        dict(zip(names, sources, strict=True)),
         out_dir,
         images=images,
         force=force,
-        inputs=[path for source in sources for path in source.inputs],
+        progress=progress,
         **options,
     )
+
+
+def export_scenes(
+    target_format: str,
+    parts: Mapping[str, Iterable[Any]],
+    out_dir: str | os.PathLike[str],
+    *,
+    images: str = "copy",
+    force: bool = False,
+    progress: ProgressArg = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Streams of scenes, one per part name, → a folder laid out for the format (what
+    `export_files` and the `SceneCollection.to_<format>` twins run). Returns the
+    exporter's report."""
+    from mira.formats import interchange
+
+    options = interchange.check_options("export", target_format, options)
+    names = part_names_for(list(parts), list(parts))
+    inputs = [path for scenes in parts.values() for path in source_inputs(scenes)]
+    folder = interchange.exporter(target_format)(
+        out_dir, images=images, force=force, inputs=inputs, **options
+    )
     with folder:
-        for name, source in zip(names, sources, strict=True):
-            run_job(source, [], folder.part(name), progress=progress, description=name)
+        for name in names:
+            run_job(parts[name], [], folder.part(name), progress=progress, description=name)
     return folder.report
 
 

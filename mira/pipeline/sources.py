@@ -41,13 +41,16 @@ class TarSource:
         if STDIO not in self.inputs:
             yield self
             return
-        handle = tempfile.NamedTemporaryFile(prefix="mira-stdin-", suffix=".tar", delete=False)
+        from mira.formats.temporaries import temporary_file
+
+        # Named as every temporary is: a killed run's copy is removed by the next one.
+        fd, name = temporary_file(os.path.join(tempfile.gettempdir(), "mira-stdin.tar"))
         try:
-            with handle:
+            with open(fd, "wb") as handle:
                 shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
-            yield TarSource([handle.name if p == STDIO else p for p in self.inputs])
+            yield TarSource([name if p == STDIO else p for p in self.inputs])
         finally:
-            os.unlink(handle.name)
+            os.unlink(name)
 
 
 def source_inputs(source: Iterable[Any]) -> list[str]:

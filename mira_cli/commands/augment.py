@@ -37,7 +37,7 @@ ConfigOpt = Annotated[
     ),
 ]
 CopiesOpt = Annotated[
-    int, typer.Option("--copies", "-n", min=0, help="Augmented copies of every scene.")
+    int, typer.Option("--copies", "-n", min=0, metavar="N", help="Augmented copies of every scene.")
 ]
 KeepOpt = Annotated[
     bool, typer.Option("--keep-original", help="Also write every original scene first.")
@@ -46,6 +46,7 @@ VisibilityOpt = Annotated[
     float | None,
     typer.Option(
         "--min-visibility",
+        metavar="F",
         min=0.0,
         max=1.0,
         help="Drop annotations with a smaller share of their area left in the image "

@@ -35,7 +35,10 @@ def _threshold(value: float) -> float:
 ThresholdOpt = Annotated[
     float,
     typer.Option(
-        "--threshold", callback=_threshold, help="Overlap at or above which to drop, in (0, 1]."
+        "--threshold",
+        callback=_threshold,
+        metavar="F",
+        help="Overlap at or above which to drop, in (0, 1].",
     ),
 ]
 MethodOpt = Annotated[

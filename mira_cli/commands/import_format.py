@@ -50,6 +50,52 @@ LabelKeyOpt = Annotated[
         "--label-key", metavar="KEY", help="qsl: the region configuration holding the categories."
     ),
 ]
+ImageSetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-set",
+        metavar="NAME",
+        help="voc: import the ids of ImageSets/Main/NAME.txt (default: every XML file).",
+    ),
+]
+
+
+class PreAnnotations(str, Enum):
+    annotations = "annotations"
+    predictions = "predictions"
+
+
+PreAnnotationsOpt = Annotated[
+    PreAnnotations | None,
+    typer.Option(
+        "--pre-annotations",
+        help="labelstudio: read each task's annotations (default) or its predictions.",
+    ),
+]
+ImageKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-key",
+        metavar="KEY",
+        help="labelstudio: the task data field naming the image (default: image).",
+    ),
+]
+
+ResultsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--results",
+        metavar="FILE.json",
+        help="coco: take the annotations (scored) from this results file; images and "
+        "categories stay those of SOURCE.",
+    ),
+]
+PartOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--part", metavar="NAME", help="yolo: import only this part of data.yaml (e.g. val)."
+    ),
+]
 
 
 def run(
@@ -60,6 +106,11 @@ def run(
     skip_missing: SkipMissingOpt = False,
     key_prefix: KeyPrefixOpt = None,
     label_key: LabelKeyOpt = None,
+    results: ResultsOpt = None,
+    part: PartOpt = None,
+    image_set: ImageSetOpt = None,
+    pre_annotations: PreAnnotationsOpt = None,
+    image_key: ImageKeyOpt = None,
     fingerprint: FingerprintOpt = False,
     jobs: JobsOpt = None,
     force: ForceOpt = False,
@@ -71,7 +122,13 @@ def run(
     000000, 000001, ... in the format's order, and whatever cannot be represented is
     counted in the report. `mira import qsl` is `mira import-qsl`.
 
-    Example: mira import coco instances_train.json -o train.tar --images-dir images/train
+    Example: mira import coco annotations/instances_val2017.json -o val.tar
+
+    Example: mira import yolo dataset/data.yaml -o data.tar
+
+    More: mira import voc VOCdevkit/VOC2012 -o voc.tar --image-set train;
+    mira import cvat task/annotations.xml -o cvat.tar;
+    mira import labelstudio export.json -o ls.tar --images-dir media
 
     Python: mira.pipeline.jobs.import_file(format, source, output, ...).
     """
@@ -79,7 +136,15 @@ def run(
     from mira.pipeline.jobs import import_file
 
     fmt = source_format.value
-    options = usage_check(lambda: check_options("import", fmt, {"label_key": label_key}))
+    given = {
+        "label_key": label_key,
+        "results": results,
+        "part": part,
+        "image_set": image_set,
+        "pre_annotations": pre_annotations and pre_annotations.value,
+        "image_key": image_key,
+    }
+    options = usage_check(lambda: check_options("import", fmt, given))
     report = import_file(
         fmt,
         source,

@@ -50,7 +50,10 @@ def _background(value: str) -> str:
 BackgroundOpt = Annotated[
     str,
     typer.Option(
-        "--background", callback=_background, help="Background: a grey level 0-255 or '#rrggbb'."
+        "--background",
+        callback=_background,
+        metavar="COLOUR",
+        help="Background: a grey level 0-255 or '#rrggbb'.",
     ),
 ]
 

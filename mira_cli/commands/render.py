@@ -32,7 +32,9 @@ OutDirOpt = Annotated[
     str,
     typer.Option("--output", "-o", metavar="OUT_DIR", callback=_folder, help="Output folder."),
 ]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Render the first N scenes.")]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", min=1, metavar="N", help="Render the first N scenes.")
+]
 LabelsOpt = Annotated[bool, typer.Option("--labels/--no-labels", help="Write category names.")]
 OpaqueOpt = Annotated[bool, typer.Option("--opaque", help="Fill annotations instead of outlining.")]
 #: render's --format always meant the renders' image format: it is another name for it.

@@ -61,12 +61,18 @@ def _overlap(value: float) -> float:
 
 OverlapOpt = Annotated[
     float,
-    typer.Option("--overlap", callback=_overlap, help="Grid: overlap of neighbours, in [0, 1)."),
+    typer.Option(
+        "--overlap", callback=_overlap, metavar="F", help="Grid: overlap of neighbours, in [0, 1)."
+    ),
 ]
 VisibilityOpt = Annotated[
     float,
     typer.Option(
-        "--min-visibility", min=0, max=1, help="Grid: drop clipped annotations showing less."
+        "--min-visibility",
+        min=0,
+        max=1,
+        metavar="F",
+        help="Grid: drop clipped annotations showing less.",
     ),
 ]
 OversizedOpt = Annotated[

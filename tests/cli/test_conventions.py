@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import stat
 import subprocess
@@ -170,8 +171,9 @@ def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
         "--format",
         "legacy",
     )
-    assert result.returncode == 1 and "parts" in result.stderr  # the folder must exist
-    (tmp_path / "parts").mkdir()
+    assert result.returncode == 0, result.stderr  # the folder is created
+    with tarfile.open(tmp_path / "parts" / "data-train.tar") as tar:
+        assert tar.getnames()[:2] == ["0.png", "0"]
     result = mira(
         "split",
         data_tar,
@@ -179,12 +181,12 @@ def test_import_and_split_offer_them_too(mira, data_tar, tmp_path):
         "0.5",
         "0.5",
         "--out-dir",
-        tmp_path / "parts",
+        tmp_path / "shards",
         "--shard-size",
         "1",
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(os.listdir(tmp_path / "parts")) == [
+    assert sorted(os.listdir(tmp_path / "shards")) == [
         "data-test-000000.tar",
         "data-train-000000.tar",
         "data-train-000001.tar",
@@ -284,6 +286,41 @@ def test_ctrl_c_while_copying_ends_the_copier_too(tmp_path, data_tar):
     assert process.returncode == 130, stderr
     assert not os.path.exists(f"/proc/{copiers[0]}")  # killed and reaped
     assert sorted(os.listdir(tmp_path)) == ["data.tar"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stats", "x.tar"],
+        ["dedupe", "x.tar", "-o", "out.tar"],
+        ["split", "x.tar", "--sizes", "0.5", "0.5"],
+        ["tile", "x.tar", "-o", "out.tar", "--max-size", "32"],
+        ["render", "x.tar", "-o", "rendered"],
+    ],
+)
+def test_undecipherable_input_is_one_line(mira, tmp_path, argv):
+    (tmp_path / "x.tar").write_bytes(random.Random(0).randbytes(5000))
+    result = mira(*argv, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert (
+        result.stderr == "error: x.tar: not a tar archive (gzip, bzip2, xz or plain tar expected)\n"
+    )
+    assert os.listdir(tmp_path) == ["x.tar"]
+    piped = mira("stats", "-", input=(tmp_path / "x.tar").read_bytes(), binary=True)
+    assert piped.stderr == (
+        b"error: <stdin>: not a tar archive (gzip, bzip2, xz or plain tar expected)\n"
+    )
+
+
+def test_compressed_data_that_is_no_tarball_says_so(mira, tmp_path):
+    import gzip
+
+    (tmp_path / "x.tar.gz").write_bytes(gzip.compress(b"{}" * 600, mtime=0))
+    result = mira("stats", "x.tar.gz", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "error: x.tar.gz: gzip data, but not a tar archive inside (invalid header)\n",
+    )
 
 
 @pytest.mark.parametrize("command", ["dedupe", "tile", "placeholder"])

@@ -225,6 +225,22 @@ def test_usage_errors(mira, project: Path) -> None:
     assert result.returncode == 2 and "Missing argument 'PROJECT.json'" in result.stderr
 
 
+def test_a_box_without_pt2_is_an_error_naming_the_item(mira, project: Path, tmp_path: Path):
+    """It silently became a zero-area box (exit 0)."""
+
+    def drop_pt2(data):
+        del data["items"][0]["labels"]["boxes"][0]["pt2"]
+
+    edit(project, drop_pt2)
+    out = tmp_path / "data.tar"
+    result = mira("import-qsl", project, "-o", out, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {project}: items[0] (img/a.png): boxes[0]: a box needs pt1 and pt2 (no pt2)\n"
+    )
+    assert listing(tmp_path) == ["labels"]
+
+
 def test_key_prefix_goes_in_front_of_every_key(mira, project: Path, tmp_path: Path) -> None:
     plain, prefixed = tmp_path / "plain.tar", tmp_path / "cam1.tar"
     assert mira("import-qsl", project, "-o", plain).returncode == 0

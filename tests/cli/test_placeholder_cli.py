@@ -136,3 +136,30 @@ def test_usage_errors(mira, data: Path, tmp_path: Path) -> None:
     assert "background must be between 0 and 255, got 300" in result.stderr
     assert mira("placeholder", data).returncode == 2
     assert not (tmp_path / "x.tar").exists()
+
+
+def test_colours_are_needed_only_for_what_is_drawn(mira, tmp_path: Path) -> None:
+    """Image-level labels are not drawn: their categories need no colour."""
+    from mira.core import Label
+
+    cats = Categories(["dog", "cat", "sunny"])
+    path = tmp_path / "labelled.tar"
+    image = encode_image(np.full((20, 30, 3), 77, dtype=np.uint8), "png")
+    with SceneWriter(path) as writer:
+        anns = [Annotation(cats["dog"], 1, 2, 6, 8)]
+        writer.write(Scene(cats, image, anns, labels=[Label(cats["sunny"])], key="s0"))
+        writer.write(Scene(cats, image, [Annotation(cats["cat"], 0, 0, 5, 5)], key="s1"))
+    colours = tmp_path / "colours.yaml"
+    colours.write_text("dog: [255, 0, 0]\ncat: '#0000ff'\n")
+    result = mira("placeholder", path, "-o", tmp_path / "out.tar", "--colormap", colours, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["colors"] == {"dog": "#ff0000", "cat": "#0000ff"}
+    result = mira("render", path, "-o", tmp_path / "rendered", "--colormap", colours)
+    assert result.returncode == 0, result.stderr
+    colours.write_text("dog: [255, 0, 0]\nsunny: [0, 0, 0]\n")  # cat is drawn in s1
+    result = mira("placeholder", path, "-o", tmp_path / "again.tar", "--colormap", colours)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"error: {colours}: category 'cat' not in the colormap\n",
+    )
+    assert not (tmp_path / "again.tar").exists()

@@ -169,8 +169,13 @@ def test_missing_metadata_can_be_given_a_value(mira, tmp_path):
             "scene 000000: metadata.video is 'v0', which is not a part name (train, test)",
         ),
         (
-            ["--sizes", "0.5", "0.5", "--out-dir", "nowhere"],
-            "nowhere: output folder does not exist",
+            ["--sizes", "0.5", "0.5", "--out-dir", "data.tar"],
+            "data.tar/data-train.tar: data.tar is not a folder",
+        ),
+        (
+            ["--sizes", "0.5", "0.5", "--out-dir", "data.tar/parts"],
+            "data.tar/parts/data-train.tar: cannot create folder data.tar/parts: "
+            "data.tar is not a folder",
         ),
     ],
 )
@@ -253,3 +258,23 @@ def test_existing_outputs_need_force_and_bad_tarballs_leave_nothing(mira, data):
     result = mira("split", "empty.tar", "--sizes", "0.5", "0.5", cwd=data)
     assert (result.returncode, result.stderr) == (1, "error: empty.tar: no scenes to split\n")
     assert sorted(os.listdir(data)) == ["cut.tar", "data.tar", "empty.tar"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--sizes", "a", "b"], "Invalid value for '--sizes': Input should be a valid number, "
+                                "unable to parse string as a number (got 'a')"),
+        (["--sizes", "0.5", "0.5", "--seed", "x"], "Invalid value for '--seed': Input should "
+                                                   "be a valid integer, unable to parse string "
+                                                   "as an integer (got 'x')"),
+        (["--sizes", "0.5", "0.5", "--shard-size", "0"], "Invalid value for '--shard-size': "
+                                                         "Input should be greater than or "
+                                                         "equal to 1 (got '0')"),
+    ],
+)  # fmt: skip
+def test_a_bad_number_is_named(mira, data, arguments, message):
+    result = mira("split", "data.tar", *arguments, cwd=data)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"Error: {message}"
+    assert os.listdir(data) == ["data.tar"]

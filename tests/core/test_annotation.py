@@ -271,8 +271,27 @@ def test_polygons_from_lists_keep_the_array_messages(points, message):
 def test_unusual_numbers_still_convert_as_numpy_does():
     odd = Annotation(CATS["dog"], points=[[True, "2.5"], [np.float32(3), 0], [0, 1]])
     assert odd.point_pairs() == [(1.0, 2.5), (3.0, 0.0), (0.0, 1.0)]
-    huge = Annotation(CATS["dog"], points=[[0, 0], [1e308, 0], [0, 1e308]])  # sums overflow
-    assert (huge.x2, huge.y2) == (1e308, 1e308)
+    near = Annotation(CATS["dog"], points=[[0, 0], [2.0**53, 0], [0, -(2.0**53)]])
+    assert (near.x2, near.y1) == (2.0**53, -(2.0**53))
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [[0, 0], [1e308, 0], [0, 1e308]],  # their sums overflow (the plain path)
+        [[0, 0], [np.float64(1e308), 0], [0, 1]],  # numpy's path
+        [[0, 0], [2.0**53 + 2, 0], [0, 1]],
+    ],
+)
+def test_coordinates_beyond_2_to_53_are_refused(points):
+    """Found by the fuzzer: areas of such coordinates overflow (stats reported NaN)."""
+    with pytest.raises(ValidationError, match="^annotation dog: polygon points must lie within"):
+        Annotation(CATS["dog"], points=points)
+    with pytest.raises(ValidationError) as info:
+        Annotation(CATS["dog"], -1e300, 0, 1e300, 1)
+    assert str(info.value) == (
+        "annotation dog: box must lie within ±2**53, got [-1e+300, 0.0, 1e+300, 1.0]"
+    )
 
 
 def test_box_point_pairs_are_its_corners():

@@ -80,6 +80,7 @@ def test_link_links_files_of_their_own_and_counts_the_rest(tmp_path):
         "linked": 1,
         "copied_not_linkable": 1,
         "skipped": 0,
+        "renamed": 0,
     }
 
 

@@ -186,7 +186,7 @@ def test_boxes_keep_float_coordinates_and_are_ordered(project: Path) -> None:
                 "boxes": [
                     box(0.123, 0.4567, 0.5, 0.9, "Dog"),
                     box(0.5, 0.9, 0.25, 0.1, "Cat"),  # corners given the other way round
-                    box(0.3, 0.3, None, None, "Dog"),  # a point: no pt2
+                    box(0.3, 0.3, 0.3, 0.3, "Dog"),  # a point, given as such
                 ]
             },
         }
@@ -306,11 +306,31 @@ def test_unknown_region_label_names_item_and_value(project: Path) -> None:
 @pytest.mark.parametrize(
     "region,kind,message",
     [
-        ({"labels": {"Type": ["Dog"]}}, "boxes", "boxes[0]: a box needs pt1"),
         (
-            {"pt1": {"x": "0.5", "y": 0}, "labels": {"Type": ["Dog"]}},
+            {"labels": {"Type": ["Dog"]}},
+            "boxes",
+            "boxes[0]: a box needs pt1 and pt2 (no pt1 and no pt2)",
+        ),
+        (box(0.3, 0.3, None, None, "Dog"), "boxes", "boxes[0]: a box needs pt1 and pt2 (no pt2)"),
+        (
+            {"pt1": {"x": 0.1, "y": 0.1}, "pt2": None, "labels": {"Type": ["Dog"]}},
+            "boxes",
+            "boxes[0]: a box needs pt1 and pt2 (no pt2)",
+        ),
+        (
+            {"pt1": {"x": "0.5", "y": 0}, "pt2": {"x": 1, "y": 1}, "labels": {"Type": ["Dog"]}},
             "boxes",
             "boxes[0].pt1.x: expected a number, got '0.5'",
+        ),
+        (
+            {"pt1": {"x": 10**400, "y": 0}, "pt2": {"x": 1, "y": 1}, "labels": {"Type": ["Dog"]}},
+            "boxes",
+            "boxes[0].pt1.x: expected a number, got 1000000000000000000000000000000000000...",
+        ),
+        (
+            {"pt1": {"x": 1e308, "y": 0}, "pt2": {"x": 1, "y": 1}, "labels": {"Type": ["Dog"]}},
+            "boxes",
+            "boxes[0].pt1.x: expected a number, got 1e+308",  # times the width: not finite
         ),
         (
             {"points": [{"x": 0, "y": 0}, {"x": 1, "y": 1}], "labels": {"Type": ["Dog"]}},
