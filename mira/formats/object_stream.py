@@ -4,11 +4,11 @@ fsspec's file objects fetch an object in ranged requests, one at a time, each an
 only when asked for. Against moto's S3 server (tests/benchmarks/object_storage.py) reading
 4 shards of 58 MB that way took 2.7 s and 0.58 s of the server's CPU; one GET per object,
 its body read as the tar reader goes, takes 1.6 s and 0.17 s (load 3.4 on 2 cores;
-docs/benchmarks.md has the latest figures). So a backend with streamed
-files (`open_async`: s3fs, HTTP) is read with one GET; while the reader parses, the server
-keeps sending into the connection's socket buffers, which is read-ahead enough (a task
-receiving chunks in the background measured no faster). Any other backend falls back to
-its ranged file object with a large read-ahead block.
+docs/benchmarks.md has the latest figures). So a backend with streamed files (`open_async`:
+s3fs, HTTP) is read with one GET; while the reader parses, the server keeps sending into
+the connection's socket buffers, which is read-ahead enough (a task receiving chunks in the
+background measured no faster). Any other backend (gcsfs, memory) falls back to its ranged
+file object with a large read-ahead block.
 """
 
 from __future__ import annotations
