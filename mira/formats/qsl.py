@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from mira.core import Categories, Category, ImageSource, Scene
-from mira.errors import FormatError, ImageError, ValidationError
+from mira.errors import FormatError, ValidationError
+from mira.formats.image_files import image_file
 from mira.formats.json_stream import JsonStream, JsonStreamError
 from mira.formats.qsl_regions import item_annotations, item_labels, json_metadata, label_values
 
@@ -402,7 +403,7 @@ def _convert(
 
 def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: bool) -> Any:
     """The item's image, unread; its size from the header (decoding only as a fallback)."""
-    from mira.core.image_header import read_dimensions, read_file_dimensions
+    from mira.core.image_header import read_dimensions
 
     if not isinstance(target, str) or not target or "\0" in target:
         raise FormatError(f"{where}: target must be a non-empty string without NUL characters")
@@ -412,20 +413,7 @@ def _image_source(target: Any, base_dir: str | None, where: str, skip_missing: b
     if target.lower().startswith(_REMOTE):
         raise FormatError(f"{where}: remote targets cannot be imported; download the images")
     path = target if base_dir is None or os.path.isabs(target) else os.path.join(base_dir, target)
-    try:
-        size = read_file_dimensions(path)
-    except FileNotFoundError:
-        if skip_missing:
-            return None
-        raise ImageError(f"{where}: image file not found: {path}") from None
-    except IsADirectoryError:
-        raise ImageError(f"{where}: image path is a directory: {path}") from None
-    except OSError as exc:
-        raise ImageError(f"{where}: cannot read image {path}: {exc.strerror}") from None
-    source = ImageSource(path=path, dimensions=size)
-    if size is None:
-        source.decode()  # sets the size, or raises an ImageError naming the path
-    return source
+    return image_file(path, where, skip_missing)
 
 
 def _data_uri(target: str, where: str) -> bytes:
