@@ -43,7 +43,7 @@ __all__ = ["Exporter", "iter_coco", "read"]
 
 SKIP_REASONS = ("missing", "short_ring", "empty_mask", "no_geometry")
 #: Annotation fields that are its geometry, or derived from it, or where it belongs.
-_GEOMETRY_FIELDS = ("segmentation", "bbox", "area", "category_id", "image_id", "score")
+_GEOMETRY_FIELDS = frozenset(("segmentation", "bbox", "area", "category_id", "image_id", "score"))
 
 
 @dataclass
@@ -219,19 +219,22 @@ def _scene(
     source, _, name = annotations
     items: list[Annotation] = []
     used: dict[str, dict[str, Any]] = {}
+    by_id, skipped = ctx.by_id, ctx.report["skipped"]
     for index, raw in found:
-        where = f"{source}: {name}[{index}]"
         category_id = raw.get("category_id")
-        known = ctx.by_id.get(category_id) if type(category_id) is int else None
+        known = by_id.get(category_id) if type(category_id) is int else None
         if known is None:
-            raise FormatError(f"{where}: category_id {category_id!r} is not a category")
+            raise FormatError(
+                f"{source}: {name}[{index}]: category_id {category_id!r} is not a category"
+            )
         category, category_entry = known
-        used.setdefault(category.name, category_entry)
+        if category.name not in used:
+            used[category.name] = category_entry
         metadata = {k: v for k, v in raw.items() if k not in _GEOMETRY_FIELDS}
         try:
-            items.extend(convert(raw, category, metadata, size, ctx.report["skipped"]))
+            items += convert(raw, category, metadata, size, skipped)
         except MiraError as exc:
-            raise FormatError(f"{where}: {exc}") from None
+            raise FormatError(f"{source}: {name}[{index}]: {exc}") from None
     coco: dict[str, Any] = {"image": {k: v for k, v in entry.items() if k not in _SIZE}}
     license_id = entry.get("license")
     if license_id is not None and _hashable(license_id) in ctx.licenses:

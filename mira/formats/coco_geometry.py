@@ -8,6 +8,7 @@ consecutive annotations with the same ``coco.id`` into one object again.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mira.core import Annotation, Category
+from mira.core.annotation import LIMIT, checked_polygon
 from mira.errors import FormatError
 
 
@@ -56,8 +58,7 @@ def convert(
             if len(values) < 6:
                 skipped["short_ring"] += 1
                 continue
-            points = list(zip(values[0::2], values[1::2], strict=True))  # pairs, no numpy
-            found.append(Annotation(category, points=points, score=score, metadata=meta))
+            found.append(_ring(values, category, score, meta))
         return found
     bbox = raw.get("bbox")
     if bbox is None:
@@ -65,6 +66,27 @@ def convert(
         return []
     x, y, w, h = _box(bbox)
     return [Annotation(category, x, y, x + w, y + h, score=score, metadata=meta)]
+
+
+def _ring(values: array[float], category: Category, score: Any, meta: dict[str, Any]) -> Annotation:
+    """One ring of at least 3 points as an annotation. The checks `Annotation` would make
+    are made here on the doubles at once (a sum is finite only when every value is, and
+    the corners bound the rest), then `checked_polygon` skips them: about 3x cheaper per
+    ring. Anything unusual (a ring that closes to 2 points, NaN, out of range, a score that
+    is not a float) goes through `Annotation`, which gives its message."""
+    xs, ys = values[0::2], values[1::2]
+    pairs = list(zip(xs, ys, strict=True))  # float pairs, as `Annotation` keeps them
+    if pairs[-1] == pairs[0]:  # == on floats: -0.0 closes a ring at 0.0, as it does there
+        pairs.pop()
+    if (
+        len(pairs) >= 3
+        and math.isfinite(sum(values))
+        and (score is None or (type(score) is float and math.isfinite(score)))
+    ):
+        lower, upper = [min(xs), min(ys)], [max(xs), max(ys)]
+        if -LIMIT <= lower[0] and -LIMIT <= lower[1] and upper[0] <= LIMIT and upper[1] <= LIMIT:
+            return checked_polygon(category, pairs, lower, upper, score, meta)
+    return Annotation(category, points=list(zip(xs, ys, strict=True)), score=score, metadata=meta)
 
 
 def _box(bbox: Any) -> tuple[float, float, float, float]:

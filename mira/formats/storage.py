@@ -37,8 +37,6 @@ _CREDENTIALS = {
     "gs": "GOOGLE_APPLICATION_CREDENTIALS, or gcloud's application-default credentials",
 }
 _SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
-#: Bytes fetched per request when reading: large enough that the request count stays low.
-READ_BLOCK = 1 << 24
 INSTALL = "pip install 'mira-cli[cloud]'"
 
 
@@ -124,37 +122,40 @@ def expand(pattern: str) -> list[str]:
 
 
 class _Reader(io.RawIOBase):
-    """An object's bytes as a stream; a failure while reading is a StorageError too."""
+    """An object's raw stream; a failure while reading is a StorageError too."""
 
-    def __init__(self, url: str, handle: IO[bytes]) -> None:
+    def __init__(self, url: str, raw: io.RawIOBase) -> None:
         self.url = url
-        self.handle = handle
+        self.raw = raw
 
     def readable(self) -> bool:
         return True
 
-    def read(self, size: int | None = -1) -> bytes:
-        with translated(self.url):
-            return self.handle.read(-1 if size is None else size)
-
     def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        with translated(self.url):
+            return self.raw.readinto(buffer) or 0
 
     def close(self) -> None:
-        self.handle.close()
+        self.raw.close()
         super().close()
 
 
 def open_input(url: str) -> IO[bytes]:
-    """The object at `url`, read as a stream in `READ_BLOCK` requests."""
+    """The object at `url`, streamed (see `object_stream`) and buffered so that a tar
+    reader's small reads stay in memory."""
+    from mira.formats.object_stream import CHUNK, open_stream  # asyncio: on first use
+
     fs, path = filesystem(url)
-    with translated(url, missing="no such object"):
-        if fs.isdir(path):
-            raise FormatError(f"{url}: is a folder (prefix), not a tarball")
-        handle = fs.open(path, "rb", block_size=READ_BLOCK, cache_type="readahead")
-    return _Reader(url, handle)  # type: ignore[return-value]
+    if scheme(url) in _BUCKETS and "/" not in path.strip("/"):
+        raise FormatError(f"{url}: is a bucket, not a tarball")
+    with translated(url):
+        try:
+            raw = open_stream(fs, path)
+        except (FileNotFoundError, IsADirectoryError):
+            if fs.isdir(path):  # asked only now: one request fewer for every object
+                raise FormatError(f"{url}: is a folder (prefix), not a tarball") from None
+            raise FormatError(f"{url}: no such object") from None
+    return io.BufferedReader(_Reader(url, raw), CHUNK)
 
 
 def _normal(url: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -50,27 +51,61 @@ def _dump(record: dict[str, Any], where: str) -> bytes:
     return text.encode("utf-8")
 
 
-#: msgspec writes a parsed record in a fifth of the time `json` takes, with the same bytes
-#: but for floats it writes in other notations (`json` writes 1e-05 and 1e+16, msgspec
-#: 0.00001 and 1e16): with every digit but 0 read as 1 and E as e, such bytes hold "0e",
-#: "1e" or "0.0000", which other numbers never do (strings may, rarely: `json` then writes
-#: those records too). A parsed record holds plain JSON values only (no NaN, no tuples),
-#: which both write alike.
-_FAST_ENCODER = msgspec.json.Encoder()
-_PROBE = bytes.maketrans(b"123456789E", b"111111111e")
+#: msgspec writes a record in a fraction of json's time, and the same bytes for the plain
+#: values `_plain` accepts, but for floats below 1e-4 or from 1e16 on (``1e-05`` is its
+#: ``0.00001``, ``1e+16`` its ``1e16``): a record with a number written like one of those
+#: goes to json instead. Such a number has four zeros after ``0.`` or an exponent (a digit,
+#: ``e``, a digit or ``-``: ``1e1`` once digits and ``-`` are mapped to ``1``). Substring
+#: searches find candidates quickly (strings may hold them too), and the pattern then
+#: tells numbers from strings.
+_FAST = msgspec.json.Encoder()
+_EXPONENT = bytes.maketrans(b"0123456789-", b"11111111111")
+_UNLIKE = re.compile(rb"[:,\[]-?(?:0\.0000|[0-9]+(?:\.[0-9]+)?e)")
+_SCALARS = frozenset((str, int, bool, type(None)))
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is made only of what json and msgspec write alike: str, int, bool,
+    None, finite floats, lists and tuples of them, and dicts with str keys (no numpy, NaN,
+    datetime, set..., which one of them writes or refuses and the other does not)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is float:
+        return value - value == 0.0  # NaN and infinities give NaN
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _SCALARS and not _plain(item):
+                return False
+        return True
+    return False
+
+
+def _fast_dump(record: dict[str, Any], plain: bool) -> bytes | None:
+    """The record's bytes by msgspec, when `plain` (what `encode_record` checked) and no
+    number needs json's float format; else None."""
+    if not plain:
+        return None
+    try:
+        data = _FAST.encode(record)
+    except (TypeError, ValueError, OverflowError, RecursionError):  # e.g. a lone surrogate
+        return None
+    if b"0.0000" in data or b"1e1" in data.translate(_EXPONENT):
+        return None if _UNLIKE.search(data) else data
+    return data
 
 
 def dump_record(record: dict[str, Any]) -> bytes:
-    """The bytes of a record parsed by `parse_record`, perhaps edited (with plain JSON
-    values: str, int, float, bool, None, lists and dicts of them)."""
-    try:
-        data = _FAST_ENCODER.encode(record)
-    except (TypeError, ValueError, RecursionError, msgspec.MsgspecError):
-        return _dump(record, f"scene {record.get('key')}")  # it says what is wrong
-    probe = data.translate(_PROBE)
-    if b"0e" in probe or b"1e" in probe or b"0.0000" in probe:
-        return _dump(record, f"scene {record.get('key')}")
-    return data
+    """The bytes of a record given as a dict (e.g. a parsed one, edited): by msgspec when
+    that gives json's bytes (see `_fast_dump`), as merge, filter, remap and dedupe write
+    the records they edit."""
+    fast = _fast_dump(record, _plain(record))
+    return fast if fast is not None else _dump(record, f"scene {record.get('key')}")
 
 
 def _points(array: np.ndarray) -> list[list[float]]:
@@ -81,11 +116,22 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     """The JSON record of `scene`, stored under `key`, pointing at member `image_name`."""
     width, height = scene.dimensions
     annotations = []
+    checked = []  # what `_plain` must accept for msgspec to write the record
     for a in scene.annotations:
-        geometry = {"box": [a.x1, a.y1, a.x2, a.y2]} if a.is_rect else {"polygon": a.point_pairs()}
-        annotations.append(
-            {"category": a.category.name, **geometry, "score": a.score, "metadata": a.metadata}
-        )
+        score, metadata = a.score, a.metadata
+        if a.is_rect:
+            box = [a.x1, a.y1, a.x2, a.y2]
+            checked += (box, score, metadata)
+            item = {"category": a.category.name, "box": box, "score": score, "metadata": metadata}
+        else:  # the ring's floats were checked finite when it was made
+            checked += (score, metadata)
+            item = {
+                "category": a.category.name,
+                "polygon": a.point_pairs(),
+                "score": score,
+                "metadata": metadata,
+            }
+        annotations.append(item)
     record = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -108,7 +154,10 @@ def encode_record(scene: Scene, key: str, image_name: str) -> bytes:
     fingerprint = scene.image_source.fingerprint
     if fingerprint is not None:  # optional: records without one stay as they were
         record["fingerprint"] = fingerprint.to_record()
-    return _dump(record, f"scene {key}")
+    checked += (record["labels"], record["masks"], scene.metadata, record.get("fingerprint"))
+    plain = _plain(checked) and type(key) is str and type(image_name) is str
+    fast = _fast_dump(record, plain)
+    return fast if fast is not None else _dump(record, f"scene {key}")
 
 
 #: One for all records. msgspec reads a record in about half the time `json` takes and gives

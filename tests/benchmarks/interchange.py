@@ -1,6 +1,7 @@
 """Benchmark the COCO import against pycocotools, and the COCO / YOLO exports against `cp -r`.
 
-    .venv/bin/python tests/benchmarks/interchange.py [--work DIR] [--images N] [--annotations N]
+    .venv/bin/python tests/benchmarks/interchange.py [--work DIR] [--repeat N] [--python PY]
+        [--images N] [--annotations N]
 
 1. A COCO file shaped like train2017 (`coco_data.py`; 118,287 images, 860,001 annotations,
    about 450 MB) is generated once into WORK/coco/. Measured: `pycocotools.coco.COCO(path)`
@@ -10,6 +11,11 @@
 2. 5000 scenes of the project's benchmark data (`tools/make_dataset.py`, 1024x768 JPEGs) as
    a tarball, exported with `mira export coco` and `mira export yolo`, against `cp -r` of
    the same images (target: at most 2x); and with `--images none` (the label files alone).
+
+Each command runs `--repeat` times after an untimed warm-up run; the tables give the median
+and the minimum CPU time, and the verdicts compare medians with medians (`cp -r` varies
+several-fold between runs here, with the page cache). mira runs as the code of this
+checkout (`PYTHONPATH`), with the interpreter `--python` (default: this checkout's .venv).
 
 The results go to WORK/interchange.json and into docs/benchmarks.md between the
 ``interchange`` markers (`run.py` keeps that section when it rewrites the file).
@@ -23,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +41,8 @@ from measure import remover  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-MIRA = str(ROOT / ".venv" / "bin" / "mira")
+#: `mira` as this checkout's code (`PYTHONPATH` is set to ROOT for every run).
+MIRA_CODE = "import sys; from mira_cli.app import main; sys.argv[0] = 'mira'; sys.exit(main())"
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- interchange:start -->", "<!-- interchange:end -->"
 
@@ -68,16 +76,26 @@ def prepare_export_input(work: Path, scenes: int) -> tuple[Path, Path]:
     tarball = work / f"ours-{scenes}.tar"
     if not tarball.exists():
         subprocess.run(
-            [MIRA, "-q", "import-qsl", str(dataset / "project.json"), "-o", str(tarball)],
+            [*mira(), "-q", "import-qsl", str(dataset / "project.json"), "-o", str(tarball)],
             check=True,
         )
     return dataset, tarball
 
 
+def mira() -> list[str]:
+    return [PYTHON, "-c", MIRA_CODE]
+
+
+def _environment() -> dict[str, str]:
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def measure(argv: list[str], repeat: int, cleanup=None) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Wall and CPU seconds (user + system) of the fastest of `repeat` runs after one
-    untimed warm-up run (which fills the page cache), and the largest maximum RSS. CPU time
-    is what the verdicts use: this machine is shared, and waiting for a core is not work."""
+    """Wall and CPU seconds (user + system) of `repeat` runs after one untimed warm-up run
+    (which fills the page cache): the median and the minimum of each, the user and system
+    parts of the median run, the largest maximum RSS, and the highest load. CPU time is what
+    the verdicts use: this machine is shared, and waiting for a core is not work."""
     runs = []
     for _ in range(repeat + 1):
         if cleanup:
@@ -86,20 +104,33 @@ def measure(argv: list[str], repeat: int, cleanup=None) -> dict[str, float]:  # 
         with tempfile.NamedTemporaryFile("r") as report:
             subprocess.run(
                 ["/usr/bin/time", "-f", "%e %U %S %M", "-o", report.name, *argv],
-                check=True, stdout=subprocess.DEVNULL,
+                check=True, stdout=subprocess.DEVNULL, env=_environment(),
             )  # fmt: skip
             wall, user, system, rss = report.read().split()[-4:]
         runs.append({"seconds": float(wall), "cpu": float(user) + float(system),
+                     "user": float(user), "system": float(system),
                      "peak_mb": int(rss) / 1024, "load": load})  # fmt: skip
     if cleanup:
         cleanup()
-    best = min(runs[1:], key=lambda r: r["cpu"])
-    return {**best, "peak_mb": max(r["peak_mb"] for r in runs)}
+    timed = sorted(runs[1:], key=lambda r: r["cpu"])
+    middle = timed[(len(timed) - 1) // 2]  # the lower median: a run that happened
+    return {
+        "seconds": statistics.median(r["seconds"] for r in timed),
+        "seconds_min": min(r["seconds"] for r in timed),
+        "cpu": statistics.median(r["cpu"] for r in timed),
+        "cpu_min": timed[0]["cpu"],
+        "user": middle["user"],
+        "system": middle["system"],
+        "peak_mb": max(r["peak_mb"] for r in runs),
+        "load": max(r["load"] for r in timed),
+        "runs": len(timed),
+    }
 
 
 def _row(name: str, m: dict[str, float]) -> dict[str, float]:
-    log(f"  {name}: {m['seconds']:.2f} s wall, {m['cpu']:.2f} s CPU, {m['peak_mb']:.0f} MB "
-        f"(load {m['load']:.1f})")  # fmt: skip
+    log(f"  {name}: {m['seconds']:.2f} s wall, {m['cpu']:.2f} s CPU median "
+        f"(min {m['cpu_min']:.2f}; user {m['user']:.2f}, system {m['system']:.2f}), "
+        f"{m['peak_mb']:.0f} MB (load {m['load']:.1f})")  # fmt: skip
     return m
 
 
@@ -113,7 +144,7 @@ def run_import(work: Path, path: Path, repeat: int) -> dict[str, dict[str, float
             ["tar", "cf", str(work / "images.tar"), "-C", str(images), "."], repeat,
             cleanup=remover(work / "images.tar"))),
         "mira": _row("mira import coco", measure(
-            [MIRA, "-q", "import", "coco", str(path), "-o", str(out)], repeat,
+            [*mira(), "-q", "import", "coco", str(path), "-o", str(out)], repeat,
             cleanup=remover(out))),
     }  # fmt: skip
 
@@ -132,7 +163,7 @@ def run_export(
     for fmt, extra in (("coco", []), ("yolo", ["--task", "segment"])):
         for mode in ("copy", "none"):
             argv = [
-                MIRA,
+                *mira(),
                 "-q",
                 "export",
                 fmt,
@@ -180,20 +211,24 @@ def markdown(results: dict) -> str:
         out = []
         for key, label in labels.items():
             r = table[key]
-            times = f"{r['seconds']:.1f} | {r['cpu']:.1f}"
+            times = (f"{r['seconds']:.1f} | {r['cpu']:.2f} | {r['cpu_min']:.2f} | "
+                     f"{r['user']:.2f} + {r['system']:.2f}")  # fmt: skip
             ratio = f" | {r['cpu'] / max(against['cpu'], 0.01):.2f}×" if against else ""
             out.append(f"| {label} | {times}{ratio} | {r['peak_mb']:.0f} | {r['load']:.1f} |")
         return out
 
+    head = "| run | wall s | CPU s (median) | CPU s (min) | user + system |"
+    rule = "| --- | ---: | ---: | ---: | ---: |"
     lines = [
         START,
         "## Interchange formats (COCO import, COCO and YOLO export)",
         "",
-        f"Measured by `tests/benchmarks/interchange.py` on {results['date']}: the fastest of "
-        f"{results['repeat']} run(s) after a warm-up run (so every input is in the page cache). "
-        "This 2-core machine was shared with other work (*load*: the 1-minute load average as "
-        "the run started), so the verdicts compare CPU time (user + system), which waiting for "
-        "a core does not inflate; wall times are shown too.",
+        f"Measured by `tests/benchmarks/interchange.py` on {results['date']}: "
+        f"{results['repeat']} timed runs of each command after an untimed warm-up run (so "
+        "every input is in the page cache). This 2-core machine was shared with other work "
+        "(*load*: the highest 1-minute load average as a run started), so the verdicts compare "
+        "CPU time (user + system), which waiting for a core does not inflate, and they compare "
+        "medians with medians (minimums are shown too; wall time is the median).",
         "",
         f"**COCO import** of a generated file shaped like train2017 (`tests/benchmarks/coco_data.py`: "
         f"{results['images']:,} images, {results['annotations']:,} annotations, "
@@ -201,8 +236,8 @@ def markdown(results: dict) -> str:
         "JPEGs (the JSON says 640×480, which the import takes as given: it reads no image "
         "header), so the annotations, not the bytes, are what is measured.",
         "",
-        "| run | wall s | CPU s | peak MB | load |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        f"{head} peak MB | load |",
+        f"{rule} ---: | ---: |",
         *rows(imp, {"pycocotools": "`pycocotools.coco.COCO(path)`", "tar": "`tar cf` of the images",
                     "mira": "`mira import coco` → tarball"}),
         "",
@@ -215,8 +250,8 @@ def markdown(results: dict) -> str:
         f"JPEGs, {results['export_mb']:.0f} MB) from a native tarball, against `cp -r` of the "
         "same images:",
         "",
-        "| run | wall s | CPU s | × cp -r (CPU) | peak MB | load |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"{head} × cp -r (CPU median) | peak MB | load |",
+        f"{rule} ---: | ---: | ---: |",
         *rows(exp, {"cp": "`cp -r` of the images"}, exp["cp"]),
         *rows(exp, {f"{f}-{m}": f"`mira export {f} --images {m}`" for f in ("coco", "yolo")
                     for m in ("copy", "none")}, exp["cp"]),
@@ -229,8 +264,8 @@ def markdown(results: dict) -> str:
         "images that are files of their own (from a tarball it copies them, as `copy` does), "
         "so it is measured on the QSL project's files from Python:",
         "",
-        "| run | wall s | CPU s | × labels alone (CPU) | peak MB | load |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"{head} × labels alone (CPU median) | peak MB | load |",
+        f"{rule} ---: | ---: | ---: |",
         *rows(exp, {"files-none": "`from_qsl(...).to_coco(images=\"none\")`",
                     "files-link": "`from_qsl(...).to_coco(images=\"link\")`"}, exp["files-none"]),
         "",
@@ -253,13 +288,16 @@ def write_docs(section: str) -> None:
 
 
 def main(argv: list[str]) -> None:
+    global PYTHON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "tests" / "benchmarks" / "work")
     parser.add_argument("--images", type=int, default=118287)
     parser.add_argument("--annotations", type=int, default=860001)
     parser.add_argument("--export-scenes", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--python", default=PYTHON, help="the interpreter (with mira's deps)")
     args = parser.parse_args(argv)
+    PYTHON = args.python
     args.work.mkdir(parents=True, exist_ok=True)
     path = prepare_coco(args.work, args.images, args.annotations)
     dataset, tarball = prepare_export_input(args.work, args.export_scenes)

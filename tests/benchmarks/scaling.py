@@ -1,5 +1,5 @@
-"""Scaling out, measured: `--engine ray` (a local Ray) against `--jobs 2` for augment and tile,
-and reading tarballs from an S3 server (moto's, on 127.0.0.1) against reading them from disk.
+"""Scaling out, measured: `--engine ray` (a local Ray) against `--jobs 2` for augment and tile.
+(Reading from object storage has its own benchmark: object_storage.py.)
 
     .venv/bin/python tests/benchmarks/scaling.py [--scenes 1000] [--repeat 3]
 
@@ -17,23 +17,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import filecmp
-import os
 import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cases import MIRA, PIPELINE, PYTHON, ROOT  # noqa: E402
-from measure import Measurement, measure, remover  # noqa: E402
+from measure import measure, remover  # noqa: E402
 from run import log, prepare  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-from tests.s3server import S3Server  # noqa: E402
 
 BEGIN, END = "<!-- scaling: begin -->", "<!-- scaling: end -->"
 COMMANDS = {
@@ -45,12 +40,6 @@ from mira.pipeline.ray_engine import RayEngine
 engine = RayEngine(jobs=2)
 engine.start()
 print(f"startup {engine.startup_seconds:.3f}")
-"""
-READ = """
-import sys
-from mira.formats import iter_scenes
-total = sum(len(scene.image_source.encoded()) for scene in iter_scenes(sys.argv[1:]))
-print(f"bytes {total}")
 """
 SENDING = """
 import pickle, sys, time
@@ -107,56 +96,16 @@ def engines(tarball: Path, work: Path, repeat: int) -> dict[str, dict[str, Any]]
     return figures
 
 
-def shards_of(tarball: Path, folder: Path, size: int) -> list[Path]:
-    """The tarball copied into shards of `size` scenes, scenes as stored."""
-    code = (
-        "import sys\nfrom mira.formats import SceneWriter\nfrom mira.formats.stream import "
-        "iter_stored\nwith SceneWriter(sys.argv[2], shard_size=int(sys.argv[3])) as w:\n"
-        "    for s in iter_stored(sys.argv[1]):\n        w.write_stored(s)\n"
-    )
-    python(code, str(tarball), str(folder / "shard.tar"), str(size))
-    return sorted(folder.glob("shard-*.tar"))
-
-
-def reading(tarball: Path, repeat: int) -> dict[str, dict[str, Measurement]]:
-    """Every scene and image byte read by the library, and `mira stats --json`: from disk
-    and from the S3 server, the same four shards."""
-    server = S3Server()
-    figures: dict[str, dict[str, Measurement]] = {"read": {}, "stats": {}}
-    try:
-        env = {**os.environ, **server.env()}
-        bucket = server.bucket()
-        with tempfile.TemporaryDirectory(dir=tarball.parent) as folder:
-            shards = shards_of(tarball, Path(folder), 250)
-            for shard in shards:
-                server.client().upload_file(str(shard), bucket, shard.name)
-            sources = {"disk": [str(p) for p in shards],
-                       "s3": [f"s3://{bucket}/{p.name}" for p in shards]}  # fmt: skip
-            for where, paths in sources.items():
-                log(f"== reading from {where}")
-                figures["read"][where] = measure([PYTHON, "-c", READ, *paths], repeat, env=env)
-                stats = [MIRA, "stats", *paths, "--json"]
-                figures["stats"][where] = measure(stats, repeat, env=env, stdout_path=os.devnull)
-                log(
-                    f"   {figures['read'][where].median:.2f}s, stats {figures['stats'][where].median:.2f}s"
-                )
-    finally:
-        server.stop()
-    return figures
-
-
 def sending(tarball: Path) -> list[float]:
     line = python(SENDING, str(tarball)).split()
     return [float(x) for x in line[1:]]
 
 
-def section(
-    n: int, repeat: int, startup: list[float], run: dict, read: dict, send: list[float]
-) -> str:
+def section(n: int, repeat: int, startup: list[float], run: dict, send: list[float]) -> str:
     start = statistics.median(startup)
     lines = [
         BEGIN,
-        "## Scaling out: Ray and object storage",
+        "## Scaling out: Ray",
         "",
         f"Measured by `tests/benchmarks/scaling.py` on {datetime.date.today().isoformat()}, "
         f"{n} scenes of the data above, medians of {repeat} whole-process runs, on the same "
@@ -177,21 +126,8 @@ def section(
             f"| {ray.median - start:.2f} | {(ray.median - start) / local.median:.2f}× "
             f"| {'yes' if figures['same'] else 'NO'} | {max(local.load, ray.load):.1f} |"
         )
-    disk, s3 = read["read"]["disk"], read["read"]["s3"]
-    sdisk, ss3 = read["stats"]["disk"], read["stats"]["s3"]
     bytes_s, bytes_n, ref_s, ref_n = send
     lines += [
-        "",
-        "Reading the same 4 shards of 250 scenes from disk and from moto's S3 server on "
-        "127.0.0.1 (a single-threaded Python server, so a floor for any real S3 endpoint "
-        "rather than a model of one):",
-        "",
-        "| what | disk s | S3 s | S3/disk | load |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| every record and image byte (library: `iter_scenes` + `encoded()`) | {disk.median:.2f} "
-        f"| {s3.median:.2f} | {s3.median / disk.median:.2f}× | {max(disk.load, s3.load):.1f} |",
-        f"| `mira stats --json` | {sdisk.median:.2f} | {ss3.median:.2f} "
-        f"| {ss3.median / sdisk.median:.2f}× | {max(sdisk.load, ss3.load):.1f} |",
         "",
         f"What a Ray task receives: each scene goes with its image bytes, since workers on a "
         f"cluster may not see the driver's files. Pickling the {n} scenes that way takes "
@@ -199,6 +135,8 @@ def section(
         f"as file references, as local worker processes get them, {ref_s:.2f} s for "
         f"{ref_n / 1e6:.1f} MB. Per scene that is {bytes_s / n * 1e3:.2f} ms against the "
         f"tens of milliseconds of decoding, augmenting and encoding it.",
+        "",
+        "Reading from object storage: see its own section below (object_storage.py).",
         END,
     ]
     return "\n".join(lines)
@@ -227,9 +165,8 @@ def main() -> None:
     startup = ray_startup(max(args.repeat, 3))
     log(f"   {startup}")
     run = engines(paths.tarball, args.work, args.repeat)
-    read = reading(paths.tarball, args.repeat)
     send = sending(paths.tarball)
-    text = section(args.scenes, args.repeat, startup, run, read, send)
+    text = section(args.scenes, args.repeat, startup, run, send)
     print(text)
     write(args.output, text)
     log(f"wrote the scaling section of {args.output}")

@@ -1,9 +1,10 @@
-"""Sections of docs/benchmarks.md that other benchmarks (sizes.py, growth.py) write and keep:
-the main report (report.py) rewrites the file around them and carries them over unchanged."""
+"""Sections of docs/benchmarks.md that other benchmarks (sizes.py, growth.py, object_storage.py)
+write and keep: the main report (report.py) rewrites the file around them and carries them
+over unchanged."""
 
 from __future__ import annotations
 
-KEPT = ("sizes", "growth")  # the scripts whose sections report.py carries over
+KEPT = ("sizes", "growth", "object_storage")  # the scripts whose sections report.py keeps
 
 
 def markers(name: str) -> tuple[str, str]:
