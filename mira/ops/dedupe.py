@@ -146,8 +146,7 @@ def dedupe_scenes(
 
 class DedupeStage(Stage):
     """`drop_duplicates` over a stream of scenes, counting into a report as it goes; a
-    scene that loses nothing passes on as it came (a stored scene stays stored), a native
-    stored scene that loses some gets its record edited (its image still copied)."""
+    scene that loses nothing passes on as it came (a stored scene stays stored)."""
 
     def __init__(
         self, threshold: float = 1.0, method: str = "iou", report: dict[str, Any] | None = None
@@ -168,25 +167,11 @@ class DedupeStage(Stage):
     def __call__(self, items: Iterable[Any], engine: Engine) -> Iterator[Any]:
         for item in items:
             scene = as_scene(item)
-            dropped = self._dropped(scene)
-            record = getattr(item, "record", None)
-            if not any(dropped):
-                yield item
-            elif record is not None:  # its record edited: far cheaper than writing it anew
-                annotations = _kept(record["annotations"], dropped)
-                yield item.with_record({**record, "annotations": annotations})
-            else:
-                yield scene.assign(annotations=_kept(scene.annotations, dropped))
+            kept = self.drop(scene)
+            yield item if kept is scene else kept
 
     def drop(self, scene: Scene) -> Scene:
         """The scene without its duplicates: the same object when it has none."""
-        dropped = self._dropped(scene)
-        if not any(dropped):
-            return scene
-        return scene.assign(annotations=_kept(scene.annotations, dropped))
-
-    def _dropped(self, scene: Scene) -> list[bool]:
-        """`duplicates` of the scene's annotations, counted into the report."""
         annotations = scene.annotations
         dropped = duplicates(annotations, self.threshold, self.method)
         for name in scene.categories.names:
@@ -205,11 +190,10 @@ class DedupeStage(Stage):
         self.totals["removed"] += len(removed)
         self.totals["after"] += len(annotations) - len(removed)
         self.report["scenes"] += 1
-        return dropped
-
-
-def _kept(items: Sequence[Any], dropped: Sequence[bool]) -> list[Any]:
-    return [item for item, gone in zip(items, dropped, strict=True) if not gone]
+        if not removed:
+            return scene
+        kept = [a for a, gone in zip(annotations, dropped, strict=True) if not gone]
+        return scene.assign(annotations=kept)
 
 
 def __getattr__(name: str) -> Any:
