@@ -40,13 +40,15 @@ class ImageIndex:
         self._pixel_digests = bytearray()
         self.missing = 0  # scenes without a stored fingerprint
 
-    def add(self, scene: Any) -> None:
+    def add(self, scene: Any, image: ImageIdentity | None = None) -> None:
+        """Index one scene; `image`, its identity when the caller made it already (so that
+        an image held in memory is hashed once)."""
         index = len(self.keys)
         key = scene.key if scene.key is not None else f"{index:06d}"
         fingerprint = scene.image_source.fingerprint
         if fingerprint is None:
             self.missing += 1
-            self.images.add(key, ImageIdentity(scene))
+            self.images.add(key, ImageIdentity(scene) if image is None else image)
             self._phash.append(0)
             self._pixels.append(-1)
             return

@@ -30,11 +30,14 @@ import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mira.ops.image_bytes import ImageBytes, ImageIdentity
+
+if TYPE_CHECKING:
+    from mira.ops.image_index import ImageIndex
 
 #: COCO's area thresholds (pixels²).
 SMALL_AREA = 32**2
@@ -234,7 +237,9 @@ class StatsAccumulator:
         return summary
 
 
-def collect_stats(scenes: Iterable[Any], by: str | None = None) -> dict[str, Any]:
+def collect_stats(
+    scenes: Iterable[Any], by: str | None = None, image_index: ImageIndex | None = None
+) -> dict[str, Any]:
     """Statistics of a scene stream (see the module docstring), optionally per group.
 
     With `by` (``metadata.PATH`` or ``categories``, see `mira.ops.keys`), the report also
@@ -254,6 +259,8 @@ def collect_stats(scenes: Iterable[Any], by: str | None = None) -> dict[str, Any
         key = scene.key if scene.key is not None else f"{index:06d}"
         image = ImageIdentity(scene)
         total.add(scene, key=key, image=image)
+        if image_index is not None:
+            image_index.add(scene, image)
         if key_spec is not None:
             for value in key_spec.labels(scene, missing=None, name=key) or [None]:
                 groups.setdefault(value, StatsAccumulator()).add(scene, key=key, image=image)

@@ -9,8 +9,9 @@
   record says.
 - ``scenes_without_annotations``: their keys (the count is in the summary too).
 
-`SceneChecks.watch` sees the stream on its way to `collect_stats`, so the counts and the
-checks take one pass.
+`SceneChecks.watch` sees the stream on its way to `collect_stats`, which fills `index`
+(``collect_stats(..., image_index=checks.index)``) with the image identities it makes anyway, so
+the counts and the checks take one pass and hash an image held in memory once.
 """
 
 from __future__ import annotations
@@ -123,9 +124,10 @@ class SceneChecks:
             from mira.pipeline.engine import local_engine
 
             scenes = _VerifyStage(self.undecodable)(scenes, self.engine or local_engine(None))
-        for scene in self.index.watch(scenes):
+        for position, scene in enumerate(scenes):
             if not scene.annotations:
-                self.without_annotations.append(self.index.keys[-1])
+                key = scene.key if scene.key is not None else f"{position:06d}"
+                self.without_annotations.append(key)
             yield scene
 
     def add_to(self, report: dict[str, Any]) -> dict[str, Any]:

@@ -77,7 +77,8 @@ def run(
 
     source = TarSource(inputs)
     checks = stats_checks.SceneChecks(verify, distance, local_engine(jobs))
-    report = collect_stats(checks.watch(output.progress(source, "Reading scenes")), by=by)
+    scenes = checks.watch(output.progress(source, "Reading scenes"))
+    report = collect_stats(scenes, by=by, image_index=checks.index)
     checks.add_to(report)
     tables = [output.Table(t["title"], t["columns"], t["rows"]) for t in report_tables(report)]
     output.emit(report, tables, json_mode)
