@@ -1,5 +1,6 @@
 """Which images of a stream have identical bytes, found without keeping the images: per
-scene a key, a byte length and where the bytes lie (about 30 bytes a scene).
+scene a key, a byte length and where the bytes lie (about 30 bytes a scene, in columns
+that spill to a temporary file, so memory stays flat however long the stream).
 
 An image left in its tarball is remembered as a range of that file and read (and hashed)
 only when another image has the same length, so most images are never read twice; an
@@ -9,13 +10,17 @@ image that was in memory is hashed at once and only its sha256 is kept.
 from __future__ import annotations
 
 import hashlib
-from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from mira.core.file_range import FileRange, OpenFile
+from mira.core.spill import SpilledColumn, SpilledText
 from mira.errors import FormatError
+
+#: Byte lengths compared in memory at once when looking for shared ones.
+BUCKET = 1 << 17
 
 
 class ImageIdentity:
@@ -44,40 +49,17 @@ class ImageIdentity:
             self.digest = hashlib.sha256(data).digest()
 
 
-class Keys:
-    """Scene keys in one buffer: a read-only sequence of str, a few bytes a key."""
-
-    def __init__(self) -> None:
-        self._text = bytearray()
-        self._ends = array("q")
-
-    def append(self, key: str) -> None:
-        self._text += key.encode()
-        self._ends.append(len(self._text))
-
-    def __len__(self) -> int:
-        return len(self._ends)
-
-    def __getitem__(self, index: int) -> str:
-        if index < 0:
-            index += len(self._ends)
-        if not 0 <= index < len(self._ends):
-            raise IndexError(index)
-        start = self._ends[index - 1] if index else 0
-        return self._text[start : self._ends[index]].decode()
-
-
 class ImageBytes:
-    """Each scene's key and image identity, in stream order, in compact arrays."""
+    """Each scene's key and image identity, in stream order, in spilled columns."""
 
     def __init__(self) -> None:
-        self.keys = Keys()
-        self.sizes = array("q")
-        self._files = array("i")  # index into `_opened`, or -1: the digest is in `_digests`
-        self._offsets = array("q")  # where the bytes start, or the digest's index
+        self.keys = SpilledText()
+        self.sizes = SpilledColumn("q")
+        self._files = SpilledColumn("i")  # index into `_opened`, or -1: a digest is stored
+        self._offsets = SpilledColumn("q")  # where the bytes start, or the digest's index
         self._opened: list[OpenFile] = []
         self._file_numbers: dict[int, int] = {}
-        self._digests = bytearray()
+        self._digests = SpilledColumn("B")
 
     def __len__(self) -> int:
         return len(self.sizes)
@@ -89,7 +71,7 @@ class ImageBytes:
             assert image.digest is not None
             self._files.append(-1)
             self._offsets.append(len(self._digests) // 32)
-            self._digests += image.digest
+            self._digests.extend(image.digest)
             return
         number = self._file_numbers.get(id(image.file))
         if number is None:
@@ -102,7 +84,7 @@ class ImageBytes:
         """The sha256 of scene `index`'s image bytes (read from its file if needed)."""
         number, offset = self._files[index], self._offsets[index]
         if number < 0:
-            return bytes(self._digests[32 * offset : 32 * offset + 32])
+            return self._digests[32 * offset : 32 * offset + 32].tobytes()
         file = self._opened[number]
         try:
             data = FileRange(file, offset, self.sizes[index]).read()
@@ -112,17 +94,29 @@ class ImageBytes:
             ) from None
         return hashlib.sha256(data).digest()
 
-    def shared_lengths(self) -> list[np.ndarray]:
+    def shared_lengths(self) -> Iterator[np.ndarray]:
         """The scene indices of each byte length that two or more images have, in stream
-        order within a group, groups by length: only these can be duplicates."""
-        sizes = np.frombuffer(self.sizes, dtype=np.int64)
-        order = np.argsort(sizes, kind="stable")
-        ordered = sizes[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        ends = np.r_[starts[1:], len(ordered)]
-        return [
-            order[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e - s > 1
-        ]
+        order within a group: only these can be duplicates. Lengths are taken a bucket
+        (length modulo the bucket count) at a time, so at most about `BUCKET` lengths are
+        in memory at once."""
+        buckets = max(1, -(-len(self) // BUCKET))
+        for bucket in range(buckets):
+            indices, sizes, start = [], [], 0
+            for chunk in self.sizes.chunks():
+                chosen = np.flatnonzero(chunk % buckets == bucket)
+                indices.append(chosen + start)
+                sizes.append(chunk[chosen])
+                start += len(chunk)
+            if not indices:
+                return
+            members, lengths = np.concatenate(indices), np.concatenate(sizes)
+            order = np.argsort(lengths, kind="stable")
+            ordered = lengths[order]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            ends = np.r_[starts[1:], len(ordered)]
+            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+                if e - s > 1:
+                    yield members[order[s:e]]
 
     def duplicates(self) -> list[dict[str, Any]]:
         """Groups of keys whose images are byte-identical (``sha256``, ``keys``), by first

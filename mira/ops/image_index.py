@@ -9,12 +9,12 @@ tarball is hashed only when another image has the same length, so most are never
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from mira.core.spill import SpilledColumn
 from mira.errors import ValidationError
 from mira.ops.image_bytes import ImageBytes, ImageIdentity
 from mira.ops.near_duplicates import cluster, components
@@ -29,15 +29,15 @@ class MissingFingerprints(ValidationError):
 
 
 class ImageIndex:
-    """Per scene, in stream order: its key and what identifies its image, in compact
-    arrays (about 40 bytes a scene, 80 with a fingerprint)."""
+    """Per scene, in stream order: its key and what identifies its image, in spilled
+    columns (about 40 bytes a scene, 80 with a fingerprint, on disk beyond a chunk)."""
 
     def __init__(self) -> None:
         self.images = ImageBytes()
         self.keys = self.images.keys
-        self._phash = array("Q")  # 0 where there is no fingerprint (see `_pixels`)
-        self._pixels = array("q")  # the pixel digest's index in `_pixel_digests`, or -1
-        self._pixel_digests = bytearray()
+        self._phash = SpilledColumn("Q")  # 0 where there is no fingerprint (see `_pixels`)
+        self._pixels = SpilledColumn("q")  # the pixel digest's index in `_pixel_digests`, or -1
+        self._pixel_digests = SpilledColumn("B")
         self.missing = 0  # scenes without a stored fingerprint
 
     def add(self, scene: Any, image: ImageIdentity | None = None) -> None:
@@ -55,7 +55,7 @@ class ImageIndex:
         self.images.add(key, ImageIdentity(scene, bytes.fromhex(fingerprint.sha256)))
         self._phash.append(fingerprint.phash)
         self._pixels.append(len(self._pixel_digests) // 32)
-        self._pixel_digests += bytes.fromhex(fingerprint.pixels)
+        self._pixel_digests.extend(bytes.fromhex(fingerprint.pixels))
 
     def watch(self, scenes: Iterable[Any]) -> Iterator[Any]:
         """The same stream, each scene added as it goes by."""
@@ -79,7 +79,7 @@ class ImageIndex:
                     pairs.append((earlier, index))
         for index, at in enumerate(self._pixels):
             if at >= 0:
-                name = b"p" + bytes(self._pixel_digests[32 * at : 32 * at + 32])
+                name = b"p" + self._pixel_digests[32 * at : 32 * at + 32].tobytes()
                 earlier = first.setdefault(name, index)
                 if earlier != index:
                     pairs.append((earlier, index))
@@ -93,7 +93,7 @@ class ImageIndex:
                 f"{self.missing} of {len(self)} scenes have no fingerprint (the first is scene "
                 f"{first}); add them with: mira fingerprint IN.tar -o OUT.tar"
             )
-        near = cluster(np.frombuffer(self._phash, dtype=np.uint64), distance)
+        near = cluster(self._phash.numpy(), distance)
         exact = self.exact()
         pairs = [(label, i) for labels in (near, exact) for i, label in enumerate(labels.tolist())]
         return components(len(self), pairs)

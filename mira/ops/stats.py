@@ -1,8 +1,10 @@
 """Dataset statistics from a stream of scenes, without decoding a single image.
 
-`StatsAccumulator` takes scenes one at a time and keeps only numbers, in compact arrays:
-per annotation its width and height (float32, 8 bytes), per scene its key and where its
-image is (about 30 bytes), plus counters, so a million scenes take well under 200 MB.
+`StatsAccumulator` takes scenes one at a time and keeps only numbers: per annotation its
+width and height (float32, 8 bytes; `mira.ops.quantiles`), per scene its key and where its
+image is (about 30 bytes; `mira.ops.image_bytes`), plus counters. Both tables keep a block
+in memory and spill the rest to an unnamed temporary file, so memory stays flat however
+many scenes there are.
 Image sizes come from the scene's recorded dimensions (the tarball record's width/height,
 or the file header) and duplicates are found by comparing the *encoded* bytes (length,
 then sha256), so no pixel is ever decoded.
@@ -12,7 +14,8 @@ Conventions:
   its bounding box): small < 32², medium < 96², large otherwise.
 - Counts, and the min and max of every width and height, are exact. The other quantiles
   (q25, median, q75) are numpy's default (linear) quantiles of the widths and heights
-  stored as float32: exact for those values, which are within 2⁻²⁴ (6e-8) of the true
+  stored as float32 (computed by exact radix selection beyond 2¹⁸ values, with the same
+  result): exact for those values, which are within 2⁻²⁴ (6e-8) of the true
   ones relatively (0.0003 px at 4096 px), so a reported quantile is off by at most one in
   its last (third) decimal, and only for a true value next to a rounding boundary. Floats
   in the report are rounded to 3 decimals (a thousandth of a pixel).
@@ -26,8 +29,6 @@ Conventions:
 
 from __future__ import annotations
 
-import math
-from array import array
 from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mira.ops.image_bytes import ImageBytes, ImageIdentity
+from mira.ops.quantiles import ValueSet, ValueSets, quantiles
 
 if TYPE_CHECKING:
     from mira.ops.image_index import ImageIndex
@@ -50,38 +52,11 @@ def _round(value: float) -> float:
     return round(float(value), 3)
 
 
-class _Sizes:
-    """Widths (or heights): every value as float32 for the quantiles, min and max exact."""
-
-    __slots__ = ("values", "low", "high")
-
-    def __init__(self) -> None:
-        self.values = array("f")
-        self.low, self.high = math.inf, -math.inf
-
-    def add(self, value: float) -> None:
-        self.values.append(value)
-        if value < self.low:
-            self.low = value
-        if value > self.high:
-            self.high = value
-
-
-def _quantiles(parts: list[_Sizes]) -> dict[str, float] | None:
-    """min/q25/median/q75/max of the values of all `parts`, or None when there are none."""
-    parts = [part for part in parts if part.values]
-    if not parts:
+def _quantiles(sets: list[ValueSet]) -> dict[str, float] | None:
+    """min/q25/median/q75/max of the values of all `sets`, or None when there are none."""
+    points = quantiles(sets, list(QUANTILES.values()))
+    if points is None:
         return None
-    data = np.empty(sum(len(part.values) for part in parts), dtype=np.float64)
-    at = 0
-    for part in parts:
-        data[at : at + len(part.values)] = np.frombuffer(part.values, dtype=np.float32)
-        at += len(part.values)
-    points = np.quantile(data, list(QUANTILES.values()), overwrite_input=True)
-    low, high = min(part.low for part in parts), max(part.high for part in parts)
-    # the exact extremes, and quantiles kept between them (float32 may overshoot a hair)
-    points = np.clip(points, low, high)
-    points[0], points[-1] = low, high
     return {name: _round(v) for name, v in zip(QUANTILES, points, strict=True)}
 
 
@@ -90,11 +65,11 @@ class _CategoryStats:
 
     __slots__ = ("annotations", "labels", "scenes", "boxes", "polygons", "buckets", "w", "h")
 
-    def __init__(self) -> None:
+    def __init__(self, values: ValueSets) -> None:
         self.annotations = self.labels = self.scenes = self.boxes = self.polygons = 0
         self.buckets = [0, 0, 0]
-        self.w = _Sizes()
-        self.h = _Sizes()
+        self.w = values.new()
+        self.h = values.new()
 
     def report(self, name: str) -> dict[str, Any]:
         small, medium, large = self.buckets
@@ -116,21 +91,30 @@ class _CategoryStats:
 class StatsAccumulator:
     """Streaming statistics: call `add(scene)` for each scene, then `report()`."""
 
-    def __init__(self, max_examples: int = 50) -> None:
+    def __init__(
+        self,
+        max_examples: int = 50,
+        values: ValueSets | None = None,
+        images: ImageBytes | None = None,
+    ) -> None:
+        """`values` and `images` may be shared: the value spill of several accumulators,
+        and an image table that its owner fills (then `add` leaves it alone)."""
         self.max_examples = max_examples
+        self.values = ValueSets() if values is None else values
         self.scenes = 0
         self.without_annotations = 0
         self.labels = 0
         self.categories: dict[str, _CategoryStats] = {}
         self.sizes: Counter[tuple[int, int]] = Counter()
-        self.images = ImageBytes()
+        self._own_images = images is None
+        self.images = ImageBytes() if images is None else images
         self.problem_counts = dict.fromkeys(PROBLEMS, 0)
         self.problem_examples: dict[str, list[dict[str, Any]]] = {p: [] for p in PROBLEMS}
 
     def _category(self, name: str) -> _CategoryStats:
         stats = self.categories.get(name)
         if stats is None:
-            stats = self.categories[name] = _CategoryStats()
+            stats = self.categories[name] = _CategoryStats(self.values)
         return stats
 
     def _problem(self, kind: str, key: str, index: int, name: str) -> None:
@@ -150,7 +134,8 @@ class StatsAccumulator:
             self._category(category.name)
         width, height = (int(v) for v in scene.dimensions)
         self.sizes[(width, height)] += 1
-        self.images.add(key, ImageIdentity(scene) if image is None else image)
+        if self._own_images:
+            self.images.add(key, ImageIdentity(scene) if image is None else image)
 
         for label in scene.labels:
             self._category(label.category.name).labels += 1
@@ -253,7 +238,10 @@ def collect_stats(
         from mira.ops.keys import parse_key
 
         key_spec = parse_key(by)
-    total = StatsAccumulator()
+    values = ValueSets()
+    total = StatsAccumulator(
+        values=values, images=None if image_index is None else image_index.images
+    )
     groups: dict[Any, StatsAccumulator] = {}
     for index, scene in enumerate(scenes):
         key = scene.key if scene.key is not None else f"{index:06d}"
@@ -263,7 +251,10 @@ def collect_stats(
             image_index.add(scene, image)
         if key_spec is not None:
             for value in key_spec.labels(scene, missing=None, name=key) or [None]:
-                groups.setdefault(value, StatsAccumulator()).add(scene, key=key, image=image)
+                group = groups.get(value)
+                if group is None:
+                    group = groups[value] = StatsAccumulator(values=values)
+                group.add(scene, key=key, image=image)
     report = total.report()
     if key_spec is not None:
         report["by"] = key_spec.text

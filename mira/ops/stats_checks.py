@@ -10,8 +10,9 @@
 - ``scenes_without_annotations``: their keys (the count is in the summary too).
 
 `SceneChecks.watch` sees the stream on its way to `collect_stats`, which fills `index`
-(``collect_stats(..., image_index=checks.index)``) with the image identities it makes anyway, so
-the counts and the checks take one pass and hash an image held in memory once.
+(``collect_stats(..., image_index=checks.index)``) with the image identities it makes anyway and
+finds the duplicate images of its counts in that same table: one pass, one table, and an
+image held in memory hashed once.
 """
 
 from __future__ import annotations
