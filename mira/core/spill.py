@@ -103,11 +103,6 @@ class SpilledColumn:
         parts = list(self.chunks())
         return np.concatenate(parts) if parts else np.zeros(0, dtype=self.typecode)
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
 
 class SpilledText:
     """A sequence of str in one spilled byte column plus each one's end offset."""
@@ -133,10 +128,3 @@ class SpilledText:
             raise IndexError(index)
         start = self._ends[index - 1] if index else 0
         return self._text[start : self._ends[index]].tobytes().decode()
-
-    def __iter__(self) -> Iterator[str]:
-        return (self[index] for index in range(len(self)))
-
-    def close(self) -> None:
-        self._text.close()
-        self._ends.close()

@@ -33,13 +33,13 @@ _SIGN = np.uint32(0x80000000)
 class ValueSet:
     """One set's values: the last block in memory, earlier ones in the shared spill."""
 
-    __slots__ = ("_pool", "_values", "_blocks", "count", "low", "high")
+    __slots__ = ("_pool", "_values", "_blocks", "_spilled", "low", "high")
 
     def __init__(self, pool: SpilledColumn) -> None:
         self._pool = pool
         self._values = array("f")
         self._blocks: list[tuple[int, int]] = []  # (start, count) in the pool
-        self.count = 0
+        self._spilled = 0  # values in `_blocks`
         self.low, self.high = math.inf, -math.inf
 
     def add(self, value: float) -> None:
@@ -52,11 +52,11 @@ class ValueSet:
         if len(values) >= BLOCK:
             self._blocks.append((len(self._pool), len(values)))
             self._pool.extend(values)
-            self.count += len(values)
+            self._spilled += len(values)
             self._values = array("f")
 
     def __len__(self) -> int:
-        return self.count + len(self._values)
+        return self._spilled + len(self._values)
 
     def chunks(self) -> Iterator[np.ndarray]:
         """The values, a block at a time (float32)."""
@@ -74,9 +74,6 @@ class ValueSets:
 
     def new(self) -> ValueSet:
         return ValueSet(self._pool)
-
-    def close(self) -> None:
-        self._pool.close()
 
 
 def quantiles(sets: Sequence[ValueSet], points: Sequence[float]) -> list[float] | None:
