@@ -45,27 +45,30 @@ def largest_remainder(weights: Sequence, total: int) -> list[int]:
     return counts
 
 
-def partition(n: int, weights: list[float], rng, stratify, group, preserve) -> list[list[int]]:
-    """The checked arguments of `split_indices` → index lists, one per part."""
+def partition(n: int, weights: list[float], rng, stratify, group, preserve) -> np.ndarray:
+    """The checked arguments of `split_indices` → each item's part, as an int64 array."""
     k = len(weights)
+    if stratify is None and group is None and preserve is None:
+        # the general path below with one unit per item, in arrays: at a million items its
+        # lists of units would take hundreds of MB
+        part_of = np.empty(n, dtype=np.int64)
+        part_of[rng.permutation(n)] = np.repeat(np.arange(k), largest_remainder(weights, n))
+        return part_of
     members, unit_of = _units(group, n)
     fixed = _preserved_units(preserve, members, unit_of, group, k)
     item_labels, n_labels = _labels(stratify, n)
 
-    part_of = [-1] * len(members)
+    unit_part = [-1] * len(members)
     filled = [0] * k
     for unit, part in fixed.items():
-        part_of[unit] = part
+        unit_part[unit] = part
         filled[part] += len(members[unit])
     free = [u for u in range(len(members)) if u not in fixed]
     quotas = _quotas(largest_remainder(weights, n), filled, n - sum(filled))
     if free:
         multi = stratify is not None and any(isinstance(v, _MULTI) for v in stratify)
-        place(free, members, item_labels, n_labels, multi, quotas, part_of, rng)
-    parts: list[list[int]] = [[] for _ in range(k)]
-    for item in range(n):
-        parts[part_of[unit_of[item]]].append(item)
-    return parts
+        place(free, members, item_labels, n_labels, multi, quotas, unit_part, rng)
+    return np.asarray(unit_part, dtype=np.int64)[np.asarray(unit_of, dtype=np.int64)]
 
 
 def _units(group: list | None, n: int) -> tuple[list[list[int]], list[int]]:

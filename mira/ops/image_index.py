@@ -70,20 +70,18 @@ class ImageIndex:
         """Each scene's exact-duplicate group (named by its first scene): the same bytes,
         or the same pixels where both have fingerprints. Bytes are compared only between
         images of one length, and read only when no fingerprint holds their sha256."""
-        first: dict[bytes, int] = {}
         pairs = []
         for candidates in self.images.shared_lengths():
+            first: dict[bytes, int] = {}  # identical bytes have one length: one table each
             for index in candidates.tolist():
-                earlier = first.setdefault(b"b" + self.images.digest(index), index)
+                earlier = first.setdefault(self.images.digest(index), index)
                 if earlier != index:
                     pairs.append((earlier, index))
-        for index, at in enumerate(self._pixels):
-            if at >= 0:
-                name = b"p" + self._pixel_digests[32 * at : 32 * at + 32].tobytes()
-                earlier = first.setdefault(name, index)
-                if earlier != index:
-                    pairs.append((earlier, index))
-        return components(len(self), pairs)
+        at = self._pixels.numpy()
+        pixels = np.flatnonzero(at >= 0)
+        digests = self._pixel_digests.numpy().reshape(-1, 32)[at[pixels]]
+        same_bytes = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        return components(len(self), np.concatenate([same_bytes, same_rows(pixels, digests)]))
 
     def similar(self, distance: int) -> np.ndarray:
         """Each scene's near-duplicate cluster (exact duplicates included)."""
@@ -94,27 +92,54 @@ class ImageIndex:
                 f"{first}); add them with: mira fingerprint IN.tar -o OUT.tar"
             )
         near = cluster(self._phash.numpy(), distance)
-        exact = self.exact()
-        pairs = [(label, i) for labels in (near, exact) for i, label in enumerate(labels.tolist())]
-        return components(len(self), pairs)
+        joined = np.concatenate([label_pairs(near), label_pairs(self.exact())])
+        return components(len(self), joined)
+
+
+def same_rows(items: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Pairs (first, later) of `items` whose `rows` (one byte string per item) are equal."""
+    if not len(items):
+        return np.zeros((0, 2), dtype=np.int64)
+    whole = np.ascontiguousarray(rows).view(f"V{rows.shape[1]}").reshape(-1)
+    _, inverse = np.unique(whole, return_inverse=True)
+    return label_pairs(items[first_of(inverse.reshape(-1))], items)
+
+
+def first_of(labels: np.ndarray) -> np.ndarray:
+    """Per item, the position of the first item with its label."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)]
+
+
+def label_pairs(labels: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    """(label, item) pairs for the items whose label is not themselves, as a (P, 2) array."""
+    items = np.arange(len(labels), dtype=np.int64) if items is None else items
+    moved = labels != items
+    return np.stack([labels[moved], items[moved]], axis=1).astype(np.int64)
 
 
 def groups(labels: Sequence[int] | np.ndarray) -> list[list[int]]:
     """The members of every label shared by two or more items, by first member."""
-    members: dict[int, list[int]] = {}
-    for index, label in enumerate(np.asarray(labels).tolist()):
-        members.setdefault(label, []).append(index)
-    return [group for group in members.values() if len(group) > 1]
+    labels = np.asarray(labels).reshape(-1)
+    if not len(labels):
+        return []
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    shared = starts[sizes > 1]
+    found = [order[s : s + n].tolist() for s, n in zip(shared, sizes[sizes > 1], strict=True)]
+    return sorted(found, key=lambda members: members[0])
 
 
 def crossing_pairs(labels: Sequence[int] | np.ndarray, part_of: Sequence[int]) -> int:
     """Pairs of items with one label that lie in different parts."""
-    per_label: dict[int, dict[int, int]] = {}
-    for label, part in zip(np.asarray(labels).tolist(), part_of, strict=True):
-        counts = per_label.setdefault(label, {})
-        counts[part] = counts.get(part, 0) + 1
-    total = 0
-    for counts in per_label.values():
-        size = sum(counts.values())
-        total += size * (size - 1) // 2 - sum(c * (c - 1) // 2 for c in counts.values())
-    return total
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    parts = np.asarray(part_of, dtype=np.int64).reshape(-1)
+    if len(labels) != len(parts):
+        raise ValueError(f"{len(labels)} labels for {len(parts)} parts")
+    if not len(labels):
+        return 0
+    _, per_label = np.unique(labels, return_counts=True)
+    _, per_cell = np.unique(labels * (int(parts.max()) + 1) + parts, return_counts=True)
+    return int((per_label * (per_label - 1) // 2).sum() - (per_cell * (per_cell - 1) // 2).sum())

@@ -93,20 +93,29 @@ def close_pairs(hashes: Sequence[int] | np.ndarray, distance: int) -> np.ndarray
 
 def components(count: int, pairs: Iterable[tuple[int, int]] | np.ndarray) -> np.ndarray:
     """For `count` items joined by `pairs`, each item's component, named by its smallest
-    member."""
-    parent = list(range(count))
+    member.
 
-    def root(item: int) -> int:
-        while parent[item] != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
-    for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist():
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)  # the smallest index stays the root
-    return np.array([root(item) for item in range(count)], dtype=np.int64)
+    Vectorised hook-and-compress over a forest in which every item points at a smaller one
+    (or itself): each round hooks the larger root of every pair that is still split onto
+    the smaller root, then jumps pointers until each item points at its root. Roots only
+    ever get smaller, so the loop ends, and a root is its tree's smallest member.
+    """
+    labels = np.arange(count, dtype=np.int64)
+    edges = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    first, second = edges[:, 0], edges[:, 1]
+    while len(first):
+        low, high = labels[first], labels[second]
+        split = low != high
+        first, second, low, high = first[split], second[split], low[split], high[split]
+        if not len(first):
+            break
+        np.minimum.at(labels, np.maximum(low, high), np.minimum(low, high))
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+    return labels
 
 
 def cluster(hashes: Sequence[int] | np.ndarray, distance: int) -> np.ndarray:

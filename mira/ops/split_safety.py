@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mira.errors import ValidationError
-from mira.ops.image_index import ImageIndex, crossing_pairs, groups
+from mira.ops.image_index import ImageIndex, crossing_pairs, groups, label_pairs
 from mira.ops.near_duplicates import components
 
 
@@ -47,11 +47,12 @@ class ImageGroups:
         labels = self.labels
         if not groups(labels):
             return None if key_groups is None else list(key_groups)
-        pairs = [(int(label), i) for i, label in enumerate(labels.tolist())]
+        pairs = [label_pairs(labels)]
         if key_groups is not None:
             first: dict[Hashable, int] = {}
-            pairs += [(first.setdefault(value, i), i) for i, value in enumerate(key_groups)]
-        roots = components(len(labels), pairs).tolist()
+            firsts = [first.setdefault(value, i) for i, value in enumerate(key_groups)]
+            pairs.append(label_pairs(np.asarray(firsts, dtype=np.int64)))
+        roots = components(len(labels), np.concatenate(pairs)).tolist()
         return [f"scenes together with {self.index.keys[root]}" for root in roots]
 
     def count_crossing(self, baseline: Callable[[], list[int]]) -> None:
@@ -96,7 +97,7 @@ def largest_group(group_values: Sequence[Hashable] | None) -> int:
 
 
 def check_parts(
-    parts: list[list[int]],
+    parts: Sequence[Sequence[int]],
     targets: list[int],
     names: Sequence[str],
     largest: int,
@@ -106,7 +107,7 @@ def check_parts(
     (scenes a part may miss its target by) and ``ok``. An empty part raises `EmptyPart`
     unless `allow_empty`."""
     tolerance = largest - 1
-    empty = [name for name, part in zip(names, parts, strict=True) if not part]
+    empty = [name for name, part in zip(names, parts, strict=True) if len(part) == 0]
     off = [
         name
         for name, part, target in zip(names, parts, targets, strict=True)

@@ -51,7 +51,7 @@ def test_duplicates_and_groups_never_cross_parts(data, sizes, use_group) -> None
             if images[i] == images[j] or (use_group and groups[i] == groups[j]):
                 assert where[i] == where[j]
     sanity = values["sanity"]
-    assert sanity["empty"] == [n for n, p in zip(names, parts, strict=True) if not p]
+    assert sanity["empty"] == [n for n, p in zip(names, parts, strict=True) if len(p) == 0]
     targets = largest_remainder(sizes, len(scenes))
     assert sanity["off_target"] == [
         n
